@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <variant>
@@ -110,11 +111,11 @@ bool isSafeNameCharacter(char c) {
 std::optional<std::string> checkSafeName(std::string_view name, std::size_t maxBytes) {
     if (name.empty())
         return "must not be empty";
+    if (!std::all_of(name.begin(), name.end(), isSafeNameCharacter))
+        return "may contain only letters, digits, '_', '-' and '.', got " + quote(name);
     if (name.size() > maxBytes)
         return "must be at most " + std::to_string(maxBytes) + " bytes, got " + quote(name) + " (" +
                std::to_string(name.size()) + " bytes)";
-    if (!std::all_of(name.begin(), name.end(), isSafeNameCharacter))
-        return "may contain only letters, digits, '_', '-' and '.', got " + quote(name);
     if (!isAsciiAlnum(name.front()))
         return "must start with a letter or digit, got " + quote(name);
     return std::nullopt;
@@ -236,7 +237,7 @@ std::variant<Endpoint, std::string> parseEndpoint(std::string_view text, HostKin
         endpoint.hostIsIpv6 = true;
     } else if (!parseIpv4(hostPart)) {
         if (kind == HostKind::addressOnly)
-            return "must be an IP address with a port, got " + quote(text);
+            return "must be an IP address with an optional port ([IPv6]:port), got " + quote(text);
         if (!isHostName(hostPart))
             return "must be host:port or [IPv6]:port with a valid host, got " + quote(text);
     }
@@ -305,6 +306,31 @@ const std::set<std::string, std::less<>> fastdMethods = {"salsa2012+umac", "null
                                                          "null@l2tp", "null"};
 const std::set<std::string, std::less<>> reservedInterfaceNames = {"all", "default", "lo"};
 
+// "vpns.us", or vpns["odd name"] when the key would make the path ambiguous or unprintable.
+std::string childPath(const std::string& parent, const std::string& key) {
+    if (!key.empty() && std::all_of(key.begin(), key.end(), isSafeNameCharacter))
+        return parent.empty() ? key : parent + "." + key;
+    return (parent.empty() ? "spec" : parent) + "[" + quote(key) + "]";
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1,
+                          diagonal + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
 // Collects errors for one part of the document and knows the JSON path it is at.
 class Checker {
 public:
@@ -326,11 +352,16 @@ public:
 
     std::optional<std::int64_t> integer(const std::string& path, const Json& value,
                                         std::int64_t min, std::int64_t max) {
-        if (!value.is_number_integer() ||
-            (value.is_number_unsigned() &&
-             value.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) ||
-            (!value.is_number_unsigned() &&
-             (value.get<std::int64_t>() < min || value.get<std::int64_t>() > max))) {
+        // Positive JSON integers arrive unsigned; compare them unsigned so that values
+        // beyond INT64_MAX cannot wrap into the range.
+        const bool inRange =
+            value.is_number_unsigned()
+                ? value.get<std::uint64_t>() >=
+                          static_cast<std::uint64_t>(std::max<std::int64_t>(min, 0)) &&
+                      value.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+                : value.is_number_integer() && value.get<std::int64_t>() >= min &&
+                      value.get<std::int64_t>() <= max;
+        if (!inRange) {
             fail(path, "must be an integer " + std::to_string(min) + ".." + std::to_string(max) +
                            ", got " + quote(value));
             return std::nullopt;
@@ -421,18 +452,30 @@ public:
         return *text;
     }
 
-    // Calls the handler of each known key in document order, and reports unknown ones.
+    // Calls the handler of each known key in document order, and reports unknown ones
+    // (with a suggestion when the key is a near miss of a known one).
     using Handler = std::function<void(const std::string& path, const Json& value)>;
     void fields(const std::string& path, const Json& object,
                 const std::vector<std::pair<std::string_view, Handler>>& handlers) {
         for (const auto& [key, value] : object.items()) {
-            std::string at = path.empty() ? key : path + "." + key;
+            std::string at = childPath(path, key);
             auto it = std::find_if(handlers.begin(), handlers.end(),
                                    [&](const auto& handler) { return handler.first == key; });
-            if (it == handlers.end())
-                fail(at, "unknown field");
-            else
+            if (it != handlers.end()) {
                 it->second(at, value);
+                continue;
+            }
+            std::string message = "unknown field";
+            std::size_t best = 3;
+            std::string_view suggestion;
+            for (const auto& [known, unused] : handlers)
+                if (std::size_t distance = editDistance(key, known); distance < best) {
+                    best = distance;
+                    suggestion = known;
+                }
+            if (!suggestion.empty())
+                message += "; did you mean \"" + std::string(suggestion) + "\"?";
+            fail(at, message);
         }
     }
 
@@ -568,7 +611,7 @@ void parseFastdPeerList(Checker& check, const std::string& at, const Json& value
 
 // Parses one VPN. Returns it when it has no errors.
 std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json& value) {
-    const std::string at = "vpns." + name;
+    const std::string at = childPath("vpns", name);
     const std::size_t errorsBefore = check.errorCount();
     Vpn vpn;
     vpn.name = name;
@@ -856,7 +899,7 @@ void checkCollisions(Checker& check, const std::vector<std::string>& order,
         if (it == vpns.end())
             continue;
         const Vpn& vpn = it->second;
-        const std::string at = "vpns." + name;
+        const std::string at = childPath("vpns", name);
         bool ok = true;
         if (auto [owner, inserted] = ids.emplace(vpn.id, name); !inserted) {
             check.fail(at + ".id",
