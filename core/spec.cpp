@@ -122,7 +122,8 @@ std::optional<std::string> checkSafeName(std::string_view name, std::size_t maxB
 }
 
 // Characters that must never reach an INI file: a newline or control character could
-// start a new key or section. Endpoints legitimately start with '[' ("[2001:db8::1]:51820").
+// start a new key or section, and a trailing backslash joins the next line to this value
+// (systemd.syntax(7)). Endpoints legitimately start with '[' ("[2001:db8::1]:51820").
 enum class LeadingBracket { refused, allowed };
 std::optional<std::string> checkUnitSafe(std::string_view value,
                                          LeadingBracket bracket = LeadingBracket::refused) {
@@ -133,6 +134,8 @@ std::optional<std::string> checkUnitSafe(std::string_view value,
         return "must not start with '[', got " + quote(value);
     if (value.find('=') != std::string_view::npos)
         return "must not contain '=', got " + quote(value);
+    if (value.find('\\') != std::string_view::npos)
+        return "must not contain '\\', got " + quote(value);
     return std::nullopt;
 }
 
@@ -457,7 +460,10 @@ public:
     using Handler = std::function<void(const std::string& path, const Json& value)>;
     void fields(const std::string& path, const Json& object,
                 const std::vector<std::pair<std::string_view, Handler>>& handlers) {
-        for (const auto& [key, value] : object.items()) {
+        for (const auto& item : object.items()) {
+            // Not a structured binding: clang 14 cannot capture those in a lambda.
+            const std::string& key = item.key();
+            const Json& value = item.value();
             std::string at = childPath(path, key);
             auto it = std::find_if(handlers.begin(), handlers.end(),
                                    [&](const auto& handler) { return handler.first == key; });

@@ -3,7 +3,7 @@
 # nothing on stdout, and print exactly cases/NAME.expected on stderr.
 #   run.sh VPNSTEER [CASE...]       UPDATE=1 rewrites the .expected files instead.
 set -u
-vpnsteer=$1
+vpnsteer=$(realpath "$1")
 shift
 cd "$(dirname "$0")/cases" || exit 1
 cases=("$@")

@@ -1,0 +1,359 @@
+#include "generator/render.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+namespace vpnsteer::generator {
+namespace {
+
+// Sections, keys and comments in the order they are added. Values reach it already
+// checked: core refuses newlines, control characters, '=' and a leading '[' in anything
+// that becomes a value, and renderOptionsProblem() refuses unsafe paths.
+class IniFile {
+public:
+    explicit IniFile(const RenderOptions& options)
+        : text_(fileHeader(options)) {}
+
+    IniFile& section(std::string_view name) {
+        text_.append("\n[").append(name).append("]\n");
+        return *this;
+    }
+    IniFile& comment(std::string_view line) {
+        text_.append("# ").append(line).append("\n");
+        return *this;
+    }
+    IniFile& set(std::string_view key, std::string_view value) {
+        text_.append(key).append("=").append(value).append("\n");
+        return *this;
+    }
+    IniFile& set(std::string_view key, std::uint32_t value) {
+        return set(key, std::to_string(value));
+    }
+
+    std::string text() && { return std::move(text_); }
+
+private:
+    std::string text_;
+};
+
+bool isControlCharacter(char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+}
+
+// systemd expands %-specifiers in most unit settings (SourcePath=, Description=,
+// ExecStart=; systemd.unit(5), "Specifiers"): a literal '%' is written "%%".
+std::string escapeSpecifiers(std::string_view value) {
+    std::string result;
+    for (char c : value) {
+        result += c;
+        if (c == '%')
+            result += '%';
+    }
+    return result;
+}
+
+// One word of an ExecStart= command line (systemd.service(5), "Command lines"): systemd
+// expands specifiers and splits at white space, honouring quotes and C escapes. In the
+// arguments, but not in the program's path, it also expands $VAR and ${VAR}
+// (systemd-analyze verify of systemd 252 takes "$$" in the path literally).
+enum class WordKind { program, argument };
+std::string execWord(std::string_view word, WordKind kind) {
+    std::string escaped;
+    bool needsQuotes = word.empty();
+    for (char c : word) {
+        switch (c) {
+        case '%':
+            escaped += "%%";
+            break;
+        case '$':
+            escaped += kind == WordKind::argument ? "$$" : "$";
+            break;
+        case '"':
+        case '\\':
+            escaped += '\\';
+            escaped += c;
+            needsQuotes = true;
+            break;
+        case ' ':
+        case '\t':
+        case '\'':
+        case ';':
+            escaped += c;
+            needsQuotes = true;
+            break;
+        default:
+            escaped += c;
+        }
+    }
+    return needsQuotes ? "\"" + escaped + "\"" : escaped;
+}
+
+std::string commandLine(std::string_view program,
+                        std::initializer_list<std::string_view> arguments) {
+    std::string line = execWord(program, WordKind::program);
+    for (std::string_view argument : arguments)
+        line.append(" ").append(execWord(argument, WordKind::argument));
+    return line;
+}
+
+void requireRenderable(const RenderOptions& options) {
+    if (auto problem = renderOptionsProblem(options))
+        throw std::invalid_argument(*problem);
+}
+
+std::string serviceName(std::string_view vpnName) {
+    Vpn vpn;
+    vpn.name = vpnName;
+    return vpn.unitName();
+}
+
+std::string tunnelNetdev(const Vpn& vpn, const RenderOptions& options) {
+    IniFile file(options);
+    file.section("NetDev").set("Name", vpn.name).set("Kind", "wireguard");
+
+    file.section("WireGuard").set("PrivateKeyFile", vpn.privateKeyFile);
+    file.comment("The tunnel's own packets carry this mark: the rule at priority " +
+                 std::to_string(derive::tunnelBypassRulePriority) + " sends them to the uplink.");
+    file.set("FirewallMark", vpn.firewallMark());
+
+    if (vpn.peers.empty())
+        return std::move(file).text();
+    const WireguardPeer& peer = vpn.peers.front();
+    file.section("WireGuardPeer");
+    if (vpn.peers.size() > 1)
+        file.comment("vpnsteerd selects one of the " + std::to_string(vpn.peers.size()) +
+                     " peers of this VPN at run time; the first one is the starting point.");
+    file.set("PublicKey", peer.publicKey);
+    file.set("AllowedIPs", "0.0.0.0/0").set("AllowedIPs", "::/0");
+    file.set("Endpoint", peer.endpoint.toString());
+    if (peer.presharedKeyFile)
+        file.set("PresharedKeyFile", *peer.presharedKeyFile);
+    if (peer.persistentKeepalive)
+        file.set("PersistentKeepalive", std::to_string(*peer.persistentKeepalive));
+    return std::move(file).text();
+}
+
+std::string tunnelNetwork(const Vpn& vpn, const RenderOptions& options) {
+    const std::string table = std::to_string(vpn.routingTable());
+    IniFile file(options);
+    file.section("Match").set("Name", vpn.name);
+
+    file.section("Link");
+    file.comment("The tunnel may well be down: systemd-networkd-wait-online must not wait for it.");
+    file.set("RequiredForOnline", "no");
+
+    file.section("Network");
+    for (const auto& address : {vpn.addrV4, vpn.addrV6})
+        if (address)
+            file.set("Address", address->withPrefix());
+    for (const auto& server : vpn.dns)
+        file.set("DNS", server);
+    file.comment("vpnsteerd sends every query here only while this VPN carries the host's "
+                 "traffic.");
+    file.set("DNSDefaultRoute", "no");
+    file.set("LinkLocalAddressing", "no");
+
+    // The default routes live in the VPN's own table; the policy rules decide who uses it.
+    // PreferredSource= (not Source=, which matches the source prefix) makes the host's
+    // own connections leave with the VPN address.
+    for (const auto& [address, everything] :
+         {std::pair{vpn.addrV4, "0.0.0.0/0"}, std::pair{vpn.addrV6, "::/0"}}) {
+        if (!address)
+            continue;
+        file.section("Route")
+            .set("Destination", everything)
+            .set("PreferredSource", address->address)
+            .set("Table", table);
+    }
+
+    file.section("RoutingPolicyRule");
+    file.comment("The tunnel's own packets go to the uplink, even while a VPN carries the "
+                 "host's traffic.");
+    file.set("FirewallMark", vpn.firewallMark())
+        .set("Table", "main")
+        .set("Priority", derive::tunnelBypassRulePriority)
+        .set("Family", "both");
+    return std::move(file).text();
+}
+
+std::string bridgeNetdev(const Vpn& vpn, const RenderOptions& options) {
+    IniFile file(options);
+    file.section("NetDev").set("Name", vpn.bridge).set("Kind", "bridge");
+    return std::move(file).text();
+}
+
+// The bridge carries the rule and the kill switch because it outlives the tunnel: while
+// the tunnel is gone, whatever sits on the bridge must still find table ID, and find it
+// unreachable.
+std::string bridgeNetwork(const Vpn& vpn, const RenderOptions& options) {
+    const std::string table = std::to_string(vpn.routingTable());
+    IniFile file(options);
+    file.section("Match").set("Name", vpn.bridge);
+
+    file.section("Link");
+    file.comment("A bridge with nothing on it has no carrier: systemd-networkd-wait-online must "
+                 "not wait for it.");
+    file.set("RequiredForOnline", "no");
+
+    file.section("Network").set("Address", vpn.bridgeAddressV4());
+    file.comment("The address, rule and routes must be in place before the first namespace or "
+                 "container joins.");
+    file.set("ConfigureWithoutCarrier", "yes");
+    file.set("LinkLocalAddressing", "no");
+
+    file.section("RoutingPolicyRule");
+    file.comment("Whatever sits on the bridge leaves through " + vpn.name +
+                 ", whether or not it carries the host's traffic.");
+    file.set("From", vpn.bridgeSubnetV4())
+        .set("Table", table)
+        .set("Priority", vpn.bridgeRulePriority());
+
+    bool first = true;
+    for (const char* everything : {"0.0.0.0/0", "::/0"}) {
+        file.section("Route");
+        if (std::exchange(first, false))
+            file.comment("Kill switch: without the tunnel's routes, table " + table +
+                         " ends here instead of falling through to main.");
+        file.set("Type", "unreachable")
+            .set("Destination", everything)
+            .set("Table", table)
+            .set("Metric", derive::killSwitchMetric);
+    }
+    return std::move(file).text();
+}
+
+std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderOptions& options) {
+    const std::string name(vpnName);
+    IniFile file(options);
+    file.section("Unit")
+        .set("Description", "Send all traffic of this host through VPN " + escapeSpecifiers(name))
+        .set("Documentation", "man:vpnsteer(8)")
+        .set("SourcePath", escapeSpecifiers(options.specPath))
+        .set("Requires", "vpnsteerd.service");
+    std::string after = "vpnsteerd.service systemd-networkd.service";
+    if (wireguardGo) {
+        file.set("Wants", wireguardGoUnitName(name));
+        after += " " + wireguardGoUnitName(name);
+    }
+    file.set("After", after);
+
+    file.section("Service")
+        .set("Type", "oneshot")
+        .set("RemainAfterExit", "yes")
+        .set("ExecStart", commandLine(options.cliPath, {"up", name}))
+        .set("ExecStop", commandLine(options.cliPath, {"down", name}));
+    return std::move(file).text();
+}
+
+std::string wireguardGoService(const Vpn& vpn, const RenderOptions& options) {
+    IniFile file(options);
+    file.section("Unit")
+        .set("Description",
+             "Userspace WireGuard device " + escapeSpecifiers(vpn.name) + " (wireguard-go)")
+        .set("Documentation", "man:vpnsteer(8)")
+        .set("SourcePath", escapeSpecifiers(options.specPath));
+    file.comment("vpnsteerd sets the key, the peer and the firewall mark once the device exists.");
+
+    file.section("Service")
+        .set("Type", "simple")
+        .set("ExecStart", commandLine(options.wireguardGoPath, {"--foreground", vpn.name}));
+    return std::move(file).text();
+}
+
+} // namespace
+
+std::optional<std::string> renderOptionsProblem(const RenderOptions& options) {
+    for (const auto& [what, path] :
+         {std::pair{"spec path", &options.specPath}, std::pair{"vpnsteer path", &options.cliPath},
+          std::pair{"wireguard-go path", &options.wireguardGoPath}}) {
+        const std::string prefix = std::string("the ") + what;
+        if (path->empty() || path->front() != '/')
+            return prefix + " must be absolute, got " + quoted(*path);
+        if (std::any_of(path->begin(), path->end(), isControlCharacter))
+            return prefix + " must not contain control characters, got " + quoted(*path);
+        // systemd's parser joins a line that ends in a backslash with the next one.
+        if (path->back() == '\\')
+            return prefix + " must not end with a backslash, got " + quoted(*path);
+    }
+    return std::nullopt;
+}
+
+std::string quoted(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string result = "\"";
+    for (char c : text) {
+        if (isControlCharacter(c) || c == '"' || c == '\\') {
+            auto byte = static_cast<unsigned char>(c);
+            result.append("\\x").append(1, hex[byte >> 4]).append(1, hex[byte & 0xf]);
+        } else {
+            result += c;
+        }
+    }
+    return result + "\"";
+}
+
+std::string fileHeader(const RenderOptions& options) {
+    return "# Automatically generated by vpnsteer-generator from " + options.specPath +
+           "\n"
+           "# Do not edit: change the spec and run \"systemctl daemon-reload\".\n";
+}
+
+bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options) {
+    if (vpn.protocol != Protocol::wireguard)
+        return false;
+    switch (vpn.implementation) {
+    case WireguardImplementation::kernel:
+        return false;
+    case WireguardImplementation::userspace:
+        return true;
+    case WireguardImplementation::automatic:
+        return !options.kernelHasWireguard;
+    }
+    return false;
+}
+
+std::string wireguardGoUnitName(std::string_view vpn) {
+    return "vpn-" + std::string(vpn) + "-wireguard-go.service";
+}
+
+FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options) {
+    requireRenderable(options);
+    FileSet files;
+    for (const auto& [name, vpn] : spec.vpns) {
+        if (vpn.protocol == Protocol::wireguard) {
+            // wireguard-go creates the device itself; networkd cannot (and on a kernel
+            // without WireGuard would only log a failure).
+            if (!usesWireguardGo(vpn, options))
+                files.emplace(filenames::tunnelNetdev(name), tunnelNetdev(vpn, options));
+            files.emplace(filenames::tunnelNetwork(name), tunnelNetwork(vpn, options));
+        }
+        files.emplace(filenames::bridgeNetdev(name), bridgeNetdev(vpn, options));
+        files.emplace(filenames::bridgeNetwork(name), bridgeNetwork(vpn, options));
+    }
+    return files;
+}
+
+FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
+                        const RenderOptions& options) {
+    requireRenderable(options);
+    FileSet files;
+    for (const auto& [name, vpn] : spec.vpns) {
+        const bool wireguardGo = usesWireguardGo(vpn, options);
+        files.emplace(vpn.unitName(), vpnService(name, wireguardGo, options));
+        if (wireguardGo)
+            files.emplace(wireguardGoUnitName(name), wireguardGoService(vpn, options));
+    }
+    for (const auto& name : invalidVpns)
+        if (isValidInterfaceName(name) && !spec.vpns.count(name))
+            files.emplace(serviceName(name), vpnService(name, false, options));
+    return files;
+}
+
+std::set<std::string> networkFileNames(std::string_view vpn) {
+    return {filenames::tunnelNetdev(vpn), filenames::tunnelNetwork(vpn),
+            filenames::bridgeNetdev(vpn), filenames::bridgeNetwork(vpn)};
+}
+
+} // namespace vpnsteer::generator

@@ -1,0 +1,65 @@
+// Spec -> the text of every file vpnsteer-generator writes.
+//
+// Pure: these functions take values and return values. The same spec and options give
+// the same bytes, file by file, in a fixed key and section order; main.cpp and
+// output.cpp do the writing.
+#pragma once
+
+#include "core/spec.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace vpnsteer::generator {
+
+// What the output depends on besides the spec. main() fills it from the command line and
+// compile-time defaults; tests fix it so that expected files do not depend on the build.
+struct RenderOptions {
+    std::string specPath;        // named in every header and in SourcePath=
+    std::string cliPath;         // the vpnsteer CLI, run by vpn-NAME.service
+    std::string wireguardGoPath; // runs the device of a userspace WireGuard VPN
+    // How `"implementation": "auto"` resolves: a kernel WireGuard device from a .netdev,
+    // or wireguard-go.
+    bool kernelHasWireguard = true;
+};
+
+// File name -> contents. std::map keeps the order of names fixed.
+using FileSet = std::map<std::string, std::string>;
+
+// Why `options` cannot be rendered (a relative path, or a control character or final
+// backslash that would break a line of a unit file), or nullopt when it can.
+std::optional<std::string> renderOptionsProblem(const RenderOptions& options);
+
+// For messages: `text` in double quotes, with control characters, quotes and backslashes
+// written as \xNN so that a hostile value cannot forge a log line.
+std::string quoted(std::string_view text);
+
+// The first lines of every generated file.
+std::string fileHeader(const RenderOptions& options);
+
+// True when the VPN's WireGuard device is wireguard-go's, not the kernel's.
+bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options);
+
+// vpn-NAME-wireguard-go.service
+std::string wireguardGoUnitName(std::string_view vpn);
+
+// The .netdev and .network files for systemd-networkd, for every VPN in `spec`.
+// Throws std::invalid_argument when renderOptionsProblem(options) is set.
+FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options);
+
+// The units for the generator's normal folder: vpn-NAME.service for every VPN in `spec`
+// and for each VPN in `invalidVpns` whose name is usable (so that a typo in the spec
+// does not make the unit of a running VPN vanish), and vpn-NAME-wireguard-go.service
+// for userspace WireGuard VPNs.
+// Throws std::invalid_argument when renderOptionsProblem(options) is set.
+FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
+                        const RenderOptions& options);
+
+// The network-folder file names of a VPN, whatever its settings: what stale-file
+// removal must leave alone while the VPN is in the spec but invalid.
+std::set<std::string> networkFileNames(std::string_view vpn);
+
+} // namespace vpnsteer::generator

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `systemd-analyze verify` on every service unit vpnsteer-generator writes for the golden
+# inputs (tests/golden/*/input.json).
+#
+# Usage: verify-units.sh GENERATOR GOLDEN_DIR
+#
+# verify refuses an ExecStart= whose program does not exist, so the generator runs with
+# --cli and --wireguard-go pointing at stub programs in a temporary folder; everything
+# else in the units is what an installed generator writes. That folder's name holds a
+# space, a specifier and a variable ("stubs %n $HOME"): verify finds the stubs only if
+# the generator escaped all three. --kernel-wireguard=no makes every "auto" VPN
+# userspace, so the wireguard-go units are checked too.
+#
+# vpnsteerd.service is not part of the tree yet, and verify fails on a Requires= it cannot
+# load: a minimal stand-in is written next to the generated units for this check only.
+# --man=no: the vpnsteer(8) man page named in Documentation= is not installed here.
+#
+# verify reports problems it "ignores" (unknown keys, bad values) with exit status 0, so
+# any output at all counts as a failure.
+set -euo pipefail
+
+generator=$1
+golden_dir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/skip.sh
+source "$here/../lib/skip.sh"
+require_command systemd-analyze
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vpnsteer-verify.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bin="$work/stubs %n \$HOME"
+mkdir -p "$bin"
+for program in vpnsteer wireguard-go; do
+	printf '#!/bin/sh\nexit 0\n' >"$bin/$program"
+	chmod +x "$bin/$program"
+done
+
+failed=0
+checked=0
+for input in "$golden_dir"/*/input.json; do
+	case_name=$(basename "$(dirname "$input")")
+	units=$work/$case_name/normal
+	mkdir -p "$units"
+	env -u SYSTEMD_SCOPE "$generator" --spec "$input" --network-dir "$work/$case_name/network" \
+		--cli "$bin/vpnsteer" --wireguard-go "$bin/wireguard-go" \
+		--kernel-wireguard=no "$units" 2>/dev/null || true
+	generated=("$units"/*.service)
+	[[ -e ${generated[0]} ]] || continue
+
+	printf '[Unit]\nDescription=stand-in for vpnsteerd (verify-units.sh)\n\n[Service]\nExecStart=%s\n' \
+		"$(command -v true)" >"$units/vpnsteerd.service"
+	for unit in "${generated[@]}"; do
+		checked=$((checked + 1))
+		status=0
+		output=$(systemd-analyze verify --man=no "$unit" 2>&1) || status=$?
+		if [[ $status -ne 0 || -n $output ]]; then
+			echo "FAIL $case_name/$(basename "$unit") (exit status $status):" >&2
+			echo "$output" >&2
+			failed=1
+		fi
+	done
+done
+
+if [[ $checked -eq 0 ]]; then
+	echo "FAIL: no unit was generated, so nothing was verified" >&2
+	exit 1
+fi
+if [[ $failed -ne 0 ]]; then
+	exit 1
+fi
+echo "ok: systemd-analyze verify accepts all $checked generated units"
