@@ -955,7 +955,8 @@ ParseResult parseSpec(std::string_view text) {
     Json document;
     try {
         document = Json::parse(text);
-    } catch (const Json::parse_error& error) {
+    } catch (const Json::exception& error) {
+        // Not only parse_error: a number too large for a double ("6e697") is out_of_range.
         std::string what = error.what();
         // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at ..."
         if (auto bracket = what.find("] "); bracket != std::string::npos)

@@ -230,13 +230,18 @@ std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderO
     file.section("Unit")
         .set("Description", "Send all traffic of this host through VPN " + escapeSpecifiers(name))
         .set("Documentation", "man:vpnsteer(8)")
-        .set("SourcePath", escapeSpecifiers(options.specPath))
-        .set("Requires", "vpnsteerd.service");
+        .set("SourcePath", escapeSpecifiers(options.specPath));
+    // Wants=, not Requires=: systemd restarts a unit that Requires= one being restarted,
+    // and restarting this one runs "down" then "up", a window in which traffic would take
+    // the uplink. vpnsteerd keeps the rules across its own restart (adoption), so the
+    // VPN stays system-wide. Without the daemon, "up" fails and so does this unit.
+    std::string wants = "vpnsteerd.service";
     std::string after = "vpnsteerd.service systemd-networkd.service";
     if (wireguardGo) {
-        file.set("Wants", wireguardGoUnitName(name));
+        wants += " " + wireguardGoUnitName(name);
         after += " " + wireguardGoUnitName(name);
     }
+    file.set("Wants", wants);
     file.set("After", after);
 
     file.section("Service")
