@@ -115,7 +115,8 @@ TEST(GeneratorRender, HowAutomaticImplementationResolves) {
     FileSet units = renderUnitFiles(spec, {}, withoutModule);
     EXPECT_TRUE(units.count("vpn-auto-wireguard-go.service"));
     EXPECT_FALSE(units.count("vpn-kern-wireguard-go.service"));
-    EXPECT_TRUE(hasLine(units.at("vpn-user.service"), "Wants=vpn-user-wireguard-go.service"));
+    EXPECT_TRUE(hasLine(units.at("vpn-user.service"),
+                        "Wants=vpnsteerd.service vpn-user-wireguard-go.service"));
     EXPECT_TRUE(hasLine(units.at("vpn-user-wireguard-go.service"),
                         "ExecStart=/usr/bin/wireguard-go --foreground user"));
 }

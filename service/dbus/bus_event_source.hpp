@@ -1,0 +1,41 @@
+// Runs an sdbus-c++ connection on an sd-event loop. sdbus-c++ 1.2 has no sd-event
+// integration of its own, but it hands out its poll data (fd, events, timeout): a prepare
+// callback copies them into an I/O source and a timer before each wait, as sd-event's
+// documentation suggests for foreign event sources (sd_event_source_set_prepare(3)).
+//
+// vpnsteerd's other parts (the netlink monitor, signals, later the WAN DNS forwarder) attach
+// to the same loop, so everything runs on one thread and never races over the state.
+#pragma once
+
+#include <memory>
+#include <sdbus-c++/IConnection.h>
+#include <systemd/sd-event.h>
+
+namespace vpnsteer::dbus {
+
+struct EventSourceDeleter {
+    void operator()(sd_event_source* source) const { sd_event_source_disable_unref(source); }
+};
+using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceDeleter>;
+
+class BusEventSource {
+public:
+    // Attaches `connection` to `event`. When the connection fails (the bus went away), the
+    // loop exits with sd_event_exit(event, EXIT_FAILURE). Throws std::system_error.
+    BusEventSource(sd_event* event, sdbus::IConnection& connection);
+    BusEventSource(const BusEventSource&) = delete;
+    BusEventSource& operator=(const BusEventSource&) = delete;
+
+private:
+    static int onPrepare(sd_event_source* source, void* self);
+    static int onIo(sd_event_source* source, int fd, uint32_t events, void* self);
+    static int onTime(sd_event_source* source, uint64_t usec, void* self);
+    int process();
+
+    sd_event* event_;
+    sdbus::IConnection& connection_;
+    EventSourcePtr io_;
+    EventSourcePtr timer_;
+};
+
+} // namespace vpnsteer::dbus

@@ -1,0 +1,85 @@
+// /org/vpnsteer1: the org.vpnsteer1.Manager interface, the spec in force, and one VpnObject
+// per VPN of it.
+#pragma once
+
+#include "core/spec.hpp"
+#include "service/dbus/manager_adaptor.hpp"
+#include "service/dbus/vpn_object.hpp"
+#include "service/rules/system_wide_rules.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <sdbus-c++/sdbus-c++.h>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vpnsteer::dbus {
+
+// Reads the spec file (in production, readSpecFile on the --spec path).
+using SpecLoader = std::function<ParseResult()>;
+// Where the manager reports what it did: a syslog priority (LOG_INFO, LOG_WARNING...) and
+// the text. The daemon's main decides where that goes.
+using Journal = std::function<void(int priority, std::string_view text)>;
+
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::vpnsteer1::Manager_adaptor, sdbus::Properties_adaptor>,
+      private VpnActions {
+public:
+    ManagerObject(sdbus::IConnection& connection, rules::SystemWideRules& rules,
+                  SpecLoader loadSpec, std::string specPath, Journal journal);
+    ~ManagerObject();
+    ManagerObject(const ManagerObject&) = delete;
+    ManagerObject& operator=(const ManagerObject&) = delete;
+
+    // The first load. A spec with errors still serves its valid VPNs (each error is
+    // journalled), and then nothing vpnsteerd's own that the spec does not explain is removed.
+    void start();
+    // What SIGHUP does: Reload, with the errors journalled instead of returned.
+    void reloadFromSignal();
+
+private:
+    // org.vpnsteer1.Manager
+    std::vector<sdbus::Struct<std::string, uint32_t, sdbus::ObjectPath, bool>> ListVpns() override;
+    void Up(const std::string& name) override;
+    void Down(const std::string& name) override;
+    void Switch(const std::string& name) override;
+    void Reload() override;
+    std::string SystemWide() override { return rules_.carrier(); }
+    std::string SpecPath() override { return specPath_; }
+
+    // VpnActions
+    void upVpn(const std::string& name) override;
+    void downVpn(const std::string& name) override;
+    bool isSystemWide(const std::string& name) const override { return rules_.isSystemWide(name); }
+
+    struct Snapshot {
+        std::string carrier;
+        std::set<std::string> systemWide;
+    };
+    Snapshot snapshot() const;
+    // Emits PropertiesChanged for every SystemWide that differs from `before`. Never throws.
+    void announce(const Snapshot& before) noexcept;
+
+    // The VPN called `name` in the spec in force; throws InvalidArgument or UnknownVpn.
+    const Vpn& findVpn(const std::string& name) const;
+    // Runs a change of the system-wide set, journals it, and announces what changed.
+    template <typename Change>
+    void changeSystemWide(std::string_view what, Change&& change);
+    // Puts `spec` in force and makes objects and kernel match it. Returns the kernel failures.
+    std::vector<std::string> applySpec(Spec spec, bool removeUnexplained);
+    void journal(int priority, std::string_view text) const;
+    void journal(const rules::KernelReport& report) const;
+
+    rules::SystemWideRules& rules_;
+    SpecLoader loadSpec_;
+    std::string specPath_;
+    Journal journal_;
+    sdbus::IConnection& connection_;
+    Spec spec_;
+    std::map<std::string, std::unique_ptr<VpnObject>> vpns_;
+};
+
+} // namespace vpnsteer::dbus

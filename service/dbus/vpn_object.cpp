@@ -1,0 +1,68 @@
+#include "service/dbus/vpn_object.hpp"
+
+#include "service/dbus/boundary.hpp"
+#include "service/dbus/names.hpp"
+
+namespace vpnsteer::dbus {
+
+VpnObject::VpnObject(sdbus::IConnection& connection, Vpn vpn, VpnActions& actions)
+    : AdaptorInterfaces(connection, vpnObjectPath(vpn.name))
+    , vpn_(std::move(vpn))
+    , actions_(actions) {
+    registerAdaptor();
+}
+
+VpnObject::~VpnObject() {
+    unregisterAdaptor();
+}
+
+void VpnObject::update(Vpn vpn) {
+    if (vpn == vpn_) {
+        return;
+    }
+    std::vector<std::string> changed;
+    if (vpn.id != vpn_.id) {
+        changed.insert(changed.end(), {"Id", "Table", "FirewallMark"});
+    }
+    if (vpn.protocol != vpn_.protocol) {
+        changed.push_back("Protocol");
+    }
+    if (vpn.bridge != vpn_.bridge) {
+        changed.push_back("Bridge");
+    }
+    if (vpn.dns != vpn_.dns) {
+        changed.push_back("Dns");
+    }
+    const std::string oldEndpoint = Endpoint();
+    vpn_ = std::move(vpn);
+    if (Endpoint() != oldEndpoint) {
+        changed.push_back("Endpoint");
+    }
+    if (!changed.empty()) {
+        emitPropertiesChangedSignal(vpnInterface, changed);
+    }
+}
+
+void VpnObject::announceSystemWide() {
+    emitPropertiesChangedSignal(vpnInterface, {"SystemWide"});
+}
+
+void VpnObject::Up() {
+    atBoundary([&] { actions_.upVpn(vpn_.name); });
+}
+
+void VpnObject::Down() {
+    atBoundary([&] { actions_.downVpn(vpn_.name); });
+}
+
+std::string VpnObject::Endpoint() {
+    if (!vpn_.peers.empty()) {
+        return vpn_.peers.front().endpoint.toString();
+    }
+    if (vpn_.fastd && !vpn_.fastd->peers.empty() && !vpn_.fastd->peers.front().remotes.empty()) {
+        return vpn_.fastd->peers.front().remotes.front().toString();
+    }
+    return "";
+}
+
+} // namespace vpnsteer::dbus

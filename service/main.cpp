@@ -1,0 +1,239 @@
+// vpnsteerd: serves org.vpnsteer1 on the system bus and keeps vpnsteer's routing policy
+// rules and kill-switch routes in the kernel (DESIGN.md).
+//
+// One thread and one sd-event loop: the bus connection (dbus/bus_event_source.hpp), the
+// netlink monitor, signals and the retry timer. A D-Bus call and a netlink notification
+// therefore never race over the state.
+
+#include "service/dbus/bus_event_source.hpp"
+#include "service/dbus/manager_object.hpp"
+#include "service/dbus/names.hpp"
+#include "service/rules/netlink.hpp"
+#include "service/rules/netlink_kill_switch_routes.hpp"
+#include "service/rules/netlink_monitor.hpp"
+#include "service/rules/netlink_rule_table.hpp"
+#include "service/rules/sysctl.hpp"
+#include "service/rules/system_wide_rules.hpp"
+#include "service/spec_file.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <sdbus-c++/sdbus-c++.h>
+#include <string>
+#include <string_view>
+#include <syslog.h>
+#include <system_error>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#ifndef VPNSTEER_SPEC_PATH
+#define VPNSTEER_SPEC_PATH "/etc/vpnsteer/vpns.json"
+#endif
+
+namespace {
+
+using namespace vpnsteer;
+using dbus::EventSourcePtr;
+
+// A failed restore is tried again after this long, and again until it works.
+constexpr std::uint64_t restoreRetryMicroseconds = 1'000'000;
+
+// stderr with sd-daemon(3) priority prefixes: journald files each line at its priority.
+void log(int priority, std::string_view text) {
+    std::string line = "<" + std::to_string(priority) + ">" + std::string(text) + "\n";
+    [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+void usage(std::FILE* to) {
+    std::fprintf(to, "Usage: vpnsteerd [--spec FILE]\n"
+                     "Serves org.vpnsteer1 on the system bus and keeps vpnsteer's routing rules.\n"
+                     "  --spec FILE  the spec to serve (default " VPNSTEER_SPEC_PATH ")\n");
+}
+
+void check(int result, const char* what) {
+    if (result < 0) {
+        throw std::system_error(-result, std::generic_category(), what);
+    }
+}
+
+struct EventDeleter {
+    void operator()(sd_event* event) const { sd_event_unref(event); }
+};
+
+// The netlink monitor's handlers: what the kernel lost is put back at once; what cannot be
+// is tried again by a timer until it works. Nothing escapes into libnl or sd-event.
+class Restorer {
+public:
+    Restorer(sd_event* event, rules::SystemWideRules& rules)
+        : rules_(rules) {
+        sd_event_source* timer = nullptr;
+        check(sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, restoreRetryMicroseconds,
+                                         0, &Restorer::onRetry, this),
+              "adding the restore timer");
+        retry_.reset(timer);
+        check(sd_event_source_set_enabled(timer, SD_EVENT_OFF), "disabling the restore timer");
+    }
+
+    template <typename Handler>
+    void handle(Handler&& handler) noexcept {
+        try {
+            report(handler());
+        } catch (const std::exception& error) {
+            log(LOG_ERR, std::string(error.what()) + ", trying again in 1 s");
+            scheduleRetry();
+        }
+    }
+
+    void restoreAll() noexcept {
+        handle([&] { return rules_.restore(); });
+    }
+
+private:
+    static int onRetry(sd_event_source*, uint64_t, void* self) {
+        static_cast<Restorer*>(self)->restoreAll();
+        return 0;
+    }
+
+    void scheduleRetry() noexcept {
+        sd_event_source_set_time_relative(retry_.get(), restoreRetryMicroseconds);
+        sd_event_source_set_enabled(retry_.get(), SD_EVENT_ONESHOT);
+    }
+
+    void report(const rules::KernelReport& report) {
+        for (const std::string& change : report.changes) {
+            log(LOG_NOTICE, change);
+        }
+        for (const std::string& failure : report.failures) {
+            log(LOG_ERR, failure + ", trying again in 1 s");
+        }
+        if (!report.failures.empty()) {
+            scheduleRetry();
+        }
+    }
+
+    rules::SystemWideRules& rules_;
+    EventSourcePtr retry_;
+};
+
+int onStopSignal(sd_event_source* source, const signalfd_siginfo* info, void*) {
+    log(LOG_INFO, std::string("stopping on ") + strsignal(static_cast<int>(info->ssi_signo)) +
+                      "; the rules stay in the kernel");
+    return sd_event_exit(sd_event_source_get_event(source), EXIT_SUCCESS);
+}
+
+int onReloadSignal(sd_event_source*, const signalfd_siginfo*, void* manager) {
+    static_cast<dbus::ManagerObject*>(manager)->reloadFromSignal();
+    return 0;
+}
+
+int onNetlink(sd_event_source*, int, uint32_t, void* monitor) {
+    static_cast<rules::NetlinkMonitor*>(monitor)->readPending();
+    return 0;
+}
+
+int run(const std::string& specPath) {
+    sd_event* rawEvent = nullptr;
+    check(sd_event_new(&rawEvent), "creating the event loop");
+    std::unique_ptr<sd_event, EventDeleter> event(rawEvent);
+
+    // sd-event takes signals through a signalfd, which needs them blocked.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGHUP, SIGTERM, SIGINT}) {
+        sigaddset(&signals, signal);
+    }
+    check(sigprocmask(SIG_BLOCK, &signals, nullptr) < 0 ? -errno : 0, "blocking signals");
+
+    rules::RouteNetlinkSocket netlink;
+    rules::NetlinkRuleTable ruleTable(netlink);
+    rules::NetlinkKillSwitchRoutes killSwitchRoutes(netlink);
+    rules::ProcSysctl sysctl;
+    rules::SystemWideRules systemWideRules(ruleTable, killSwitchRoutes, sysctl);
+
+    // Listening starts before the first look at the kernel, so nothing removed in between
+    // goes unnoticed.
+    Restorer restorer(event.get(), systemWideRules);
+    rules::NetlinkMonitor monitor(rules::NetlinkEvents{
+        .ruleAdded =
+            [&](const rules::PolicyRule& rule) {
+                restorer.handle([&] { return systemWideRules.ruleAdded(rule); });
+            },
+        .ruleRemoved =
+            [&](const rules::PolicyRule& rule) {
+                restorer.handle([&] { return systemWideRules.ruleRemoved(rule); });
+            },
+        .routeRemoved =
+            [&](const rules::KillSwitchRoute& route) {
+                restorer.handle([&] { return systemWideRules.routeRemoved(route); });
+            },
+        .eventsLost = [&] { restorer.restoreAll(); },
+    });
+    sd_event_source* source = nullptr;
+    check(sd_event_add_io(event.get(), &source, monitor.fd(), EPOLLIN, &onNetlink, &monitor),
+          "watching the netlink monitor");
+    EventSourcePtr monitorSource(source);
+
+    std::unique_ptr<sdbus::IConnection> bus = sdbus::createSystemBusConnection();
+    dbus::BusEventSource busSource(event.get(), *bus);
+    dbus::ManagerObject manager(
+        *bus, systemWideRules, [&] { return readSpecFile(specPath); }, specPath, &log);
+
+    check(sd_event_add_signal(event.get(), &source, SIGHUP, &onReloadSignal, &manager),
+          "handling SIGHUP");
+    EventSourcePtr hangup(source);
+    check(sd_event_add_signal(event.get(), &source, SIGTERM, &onStopSignal, nullptr),
+          "handling SIGTERM");
+    EventSourcePtr terminate(source);
+    check(sd_event_add_signal(event.get(), &source, SIGINT, &onStopSignal, nullptr),
+          "handling SIGINT");
+    EventSourcePtr interrupt(source);
+
+    manager.start();
+    // The name comes last: with Type=dbus, systemd counts vpnsteerd as started once it has
+    // it, and by then the kernel holds every rule.
+    bus->requestName(dbus::busName);
+    log(LOG_INFO, std::string("serving ") + dbus::busName);
+
+    const int status = sd_event_loop(event.get());
+    if (status < 0) {
+        throw std::system_error(-status, std::generic_category(), "running the event loop");
+    }
+    if (status != EXIT_SUCCESS) {
+        log(LOG_ERR, "lost the connection to the system bus, exiting");
+    }
+    return status;
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    std::string specPath = VPNSTEER_SPEC_PATH;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument == "--spec" && i + 1 < argc) {
+            specPath = argv[++i];
+        } else if (argument.starts_with("--spec=")) {
+            specPath = std::string(argument.substr(7));
+        } else if (argument == "--help" || argument == "-h") {
+            usage(stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "vpnsteerd: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    try {
+        return run(specPath);
+    } catch (const sdbus::Error& error) {
+        log(LOG_ERR, "D-Bus: " + error.getName() + ": " + error.getMessage());
+    } catch (const std::exception& error) {
+        log(LOG_ERR, error.what());
+    }
+    return EXIT_FAILURE;
+}

@@ -1,0 +1,11 @@
+# Unit tests of vpnsteerd's logic (included by CMakeLists.txt): the netlink encodings, the
+# system-wide rule sets against fakes of the kernel, and the D-Bus names.
+add_executable(test_service
+    ${CMAKE_CURRENT_LIST_DIR}/test_service_fakes.hpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_service_netlink_messages.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_service_system_wide_rules.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_service_dbus_names.cpp
+)
+target_include_directories(test_service PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../..)
+target_link_libraries(test_service PRIVATE vpnsteer-service GTest::gtest_main)
+gtest_discover_tests(test_service PROPERTIES LABELS unit)

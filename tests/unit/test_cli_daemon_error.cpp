@@ -1,0 +1,124 @@
+// What the CLI says for each way a D-Bus call to vpnsteerd fails, and the GetAll answer it
+// reads a VPN's status from.
+#include "cli/daemon_error.hpp"
+#include "cli/dbus_daemon.hpp"
+
+#include <gtest/gtest.h>
+#include <map>
+#include <sdbus-c++/Error.h>
+#include <sdbus-c++/Types.h>
+
+namespace vpnsteer::cli {
+namespace {
+
+const DaemonErrorContext aboutUs{.vpnName = "us", .specPath = "/etc/vpnsteer/vpns.json"};
+
+const std::string notRunning =
+    "vpnsteer: vpnsteerd is not running; start it with: systemctl start vpnsteerd";
+
+TEST(DaemonError, NoOwnerOfTheNameMeansNotRunning) {
+    EXPECT_EQ(describeDaemonError("org.freedesktop.DBus.Error.ServiceUnknown",
+                                  "The name org.vpnsteer1 was not provided by any .service files",
+                                  aboutUs),
+              notRunning);
+    EXPECT_EQ(describeDaemonError("org.freedesktop.DBus.Error.NameHasNoOwner",
+                                  "Could not get owner of name 'org.vpnsteer1': no such name",
+                                  aboutUs),
+              notRunning);
+    EXPECT_EQ(daemonNotRunningMessage(), notRunning);
+}
+
+TEST(DaemonError, UnknownVpnNamesTheVpnAndTheSpecAndPointsToList) {
+    EXPECT_EQ(describeDaemonError("org.vpnsteer1.Error.UnknownVpn", "no VPN named 'us'", aboutUs),
+              "vpnsteer: no VPN named 'us' in /etc/vpnsteer/vpns.json; see: vpnsteer list");
+    EXPECT_EQ(describeDaemonError("org.vpnsteer1.Error.UnknownVpn", "whatever",
+                                  {.vpnName = "x", .specPath = "/tmp/lab/vpns.json"}),
+              "vpnsteer: no VPN named 'x' in /tmp/lab/vpns.json; see: vpnsteer list");
+}
+
+TEST(DaemonError, AccessDeniedSaysWhoMayChangeVpns) {
+    EXPECT_EQ(describeDaemonError("org.freedesktop.DBus.Error.AccessDenied",
+                                  "Rejected send message, 1 matched rules; ...", aboutUs),
+              "vpnsteer: permission denied: changing VPNs needs root or membership in the "
+              "vpnsteer group");
+}
+
+TEST(DaemonError, ADaemonThatStopsAnsweringPointsToItsLog) {
+    for (const char* name :
+         {"org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout"}) {
+        EXPECT_EQ(describeDaemonError(name, "Remote peer disconnected", aboutUs),
+                  "vpnsteer: vpnsteerd did not answer (Remote peer disconnected); see: "
+                  "journalctl -u vpnsteerd")
+            << name;
+    }
+}
+
+TEST(DaemonError, AFailedActivationPointsToTheLog) {
+    EXPECT_EQ(describeDaemonError("org.freedesktop.DBus.Error.Spawn.ChildExited",
+                                  "Process org.vpnsteer1 exited with status 1", aboutUs),
+              "vpnsteer: vpnsteerd could not be started (Process org.vpnsteer1 exited with "
+              "status 1); see: journalctl -u vpnsteerd");
+    EXPECT_EQ(describeDaemonError("org.freedesktop.systemd1.UnitFailed", "Unit failed", aboutUs),
+              "vpnsteer: vpnsteerd could not be started (Unit failed); see: journalctl -u "
+              "vpnsteerd");
+}
+
+TEST(DaemonError, AnyOtherErrorIsQuotedWithItsName) {
+    EXPECT_EQ(describeDaemonError("org.vpnsteer1.Error.Failed",
+                                  "adding rule 301 (not fwmark 10001 lookup 1): Operation not "
+                                  "permitted",
+                                  aboutUs),
+              "vpnsteer: vpnsteerd: adding rule 301 (not fwmark 10001 lookup 1): Operation not "
+              "permitted (org.vpnsteer1.Error.Failed)");
+    EXPECT_EQ(describeDaemonError("org.vpnsteer1.Error.InvalidArgument",
+                                  "the VPN name must not be empty", {}),
+              "vpnsteer: vpnsteerd: the VPN name must not be empty "
+              "(org.vpnsteer1.Error.InvalidArgument)");
+}
+
+TEST(VpnStatusFromProperties, ReadsEveryProperty) {
+    const std::map<std::string, sdbus::Variant> properties{
+        {"Name", sdbus::Variant(std::string("us"))},
+        {"Id", sdbus::Variant(uint32_t{1})},
+        {"Protocol", sdbus::Variant(std::string("wireguard"))},
+        {"Interface", sdbus::Variant(std::string("us"))},
+        {"Table", sdbus::Variant(uint32_t{1})},
+        {"FirewallMark", sdbus::Variant(uint32_t{10001})},
+        {"Bridge", sdbus::Variant(std::string("br-us"))},
+        {"SystemWide", sdbus::Variant(true)},
+        {"PublicKey", sdbus::Variant(std::string("key="))},
+        {"Endpoint", sdbus::Variant(std::string("192.0.2.10:51820"))},
+        {"LatestHandshake", sdbus::Variant(uint64_t{1'700'000'000})},
+        {"RxBytes", sdbus::Variant(uint64_t{12})},
+        {"TxBytes", sdbus::Variant(uint64_t{34})},
+        {"Dns", sdbus::Variant(std::vector<std::string>{"198.51.100.53"})},
+    };
+    const VpnStatus expected{.name = "us",
+                             .id = 1,
+                             .protocol = "wireguard",
+                             .interface = "us",
+                             .table = 1,
+                             .firewallMark = 10001,
+                             .bridge = "br-us",
+                             .systemWide = true,
+                             .publicKey = "key=",
+                             .endpoint = "192.0.2.10:51820",
+                             .latestHandshake = 1'700'000'000,
+                             .rxBytes = 12,
+                             .txBytes = 34,
+                             .dns = {"198.51.100.53"}};
+    EXPECT_EQ(vpnStatusFromProperties(properties), expected);
+}
+
+TEST(VpnStatusFromProperties, LeavesMissingPropertiesAtTheirDefault) {
+    const VpnStatus status = vpnStatusFromProperties({{"Name", sdbus::Variant(std::string("de"))}});
+    EXPECT_EQ(status, VpnStatus{.name = "de"});
+}
+
+TEST(VpnStatusFromProperties, RefusesAPropertyOfTheWrongType) {
+    EXPECT_THROW(vpnStatusFromProperties({{"Id", sdbus::Variant(std::string("one"))}}),
+                 sdbus::Error);
+}
+
+} // namespace
+} // namespace vpnsteer::cli
