@@ -166,8 +166,13 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
     }
 
     if (!named) {
+        // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which systemd's generators have; the
+        // /proc/self/fd route works for anyone else.
         const std::string self = "/proc/self/fd/" + std::to_string(file.get());
-        if (::linkat(AT_FDCWD, self.c_str(), fd_, name.c_str(), AT_SYMLINK_FOLLOW) == 0)
+        int linked = ::linkat(file.get(), "", fd_, name.c_str(), AT_EMPTY_PATH);
+        if (linked != 0 && (errno == EPERM || errno == ENOENT))
+            linked = ::linkat(AT_FDCWD, self.c_str(), fd_, name.c_str(), AT_SYMLINK_FOLLOW);
+        if (linked == 0)
             return WriteResult::written;
         if (errno != EEXIST)
             throw errnoError(errno, "linking " + target);
