@@ -263,7 +263,11 @@ std::string wireguardGoService(const Vpn& vpn, const RenderOptions& options) {
 
     file.section("Service")
         .set("Type", "simple")
-        .set("ExecStart", commandLine(options.wireguardGoPath, {"--foreground", vpn.name}));
+        .set("ExecStart", commandLine(options.wireguardGoPath, {"--foreground", vpn.name}))
+        // A dead device is a dead VPN: the kill-switch routes hold traffic back meanwhile,
+        // and vpnsteerd configures the new device once it appears.
+        .set("Restart", "on-failure")
+        .set("RestartSec", "1s");
     return std::move(file).text();
 }
 

@@ -2,16 +2,20 @@
 # The vpnsteer lab: network namespaces running the real daemons, shared by the
 # integration tests and the demo.
 #
-#   [inet]    "internet": echo service, public DNS                    (issue 4)
-#      │
-#   [wan]     uplink router: NAT, the "ISP resolver" (DNS-leak meter)  (issue 4)
+#   [inet]    "internet": echo service (reports the source address it
+#      │      sees), public DNS
+#   [wan]     uplink router: NAT, the "ISP resolver" (DNS-leak meter)
 #      │      veth, counted (the packet-leak meter)
 #   [client]  the host under test: systemd-networkd, dbus-daemon,
 #      │      systemd-resolved, vpnsteerd, wireguard-go
 #      │ br-NAME
-#   [app]     a namespace on the VPN's bridge                          (issue 4)
+#   [app]     a namespace on the VPN's bridge
 #
-#   [vpn]     the VPN provider: the other wireguard-go end             (issue 4)
+#   [vpn]     the VPN providers: the other wireguard-go ends, exiting to
+#             [inet] with their own addresses
+#
+# lab_topology builds all of it (addresses and meters: see "the topology of
+# DESIGN.md" below); a test may also build only the namespaces it needs.
 #
 # Use (the trap that tears everything down is installed by lab_init):
 #
@@ -24,6 +28,16 @@
 #   lab_start_wireguard_go client wg0
 #   wait_for -t 20 n_client ip link show br-x
 #
+# or, for the whole lab with vpnsteer in the client:
+#
+#   lab_init e2e; lab_topology
+#   lab_vpn_provider a 1           # provider "a": exit 198.51.100.1
+#   lab_steer_spec a:1             # the spec: VPN a, id 1
+#   lab_steer_start GENERATOR VPNSTEERD
+#   lab_steer_call Up s a
+#   lab_echo client tcp "$LAB_INET4"   # prints 198.51.100.1
+#   lab_leak_count                     # prints 0
+#
 # Functions (each is documented where it is defined):
 #   setup      lab_init, lab_add_netns (+ n_ROLE), lab_ns, lab_exec, lab_veth
 #   daemons    lab_spawn, lab_stop, lab_alive, lab_pid, lab_log, lab_dump_logs
@@ -31,6 +45,15 @@
 #   networkd   lab_networkd_install, lab_start_networkd, lab_networkd_reload
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
 #              lab_start_resolved
+#   topology   lab_topology, lab_vpn_provider, lab_client_tunnel,
+#              lab_client_wg_set, lab_handshake_age, lab_app_attach
+#   meters     lab_leak_count, lab_leak_reset, lab_leak_report,
+#              lab_tunnel_packets, lab_dns_queries, lab_dns_reset, lab_dns_set
+#   traffic    lab_echo, lab_traffic_start, lab_traffic_stop,
+#              lab_traffic_answers, lab_traffic_lines
+#   vpnsteer   lab_steer_spec, lab_steer_start, lab_steer_start_tunnel,
+#              lab_steer_start_daemon, lab_steer_call, lab_steer_system_wide,
+#              lab_steer_mark
 #   teardown   lab_on_cleanup (lab_cleanup runs by itself)
 # tests/lib/assert.sh has the expectations (expect, expect_no, ...), and
 # tests/lib/skip.sh skip_test and require_root.
@@ -466,6 +489,548 @@ lab_start_resolved() {
 	lab_spawn "$role" "$role-resolved" "${env[@]}" "$dir/lib/systemd/systemd-resolved" ||
 		return 1
 	lab_wait_daemon "$role-resolved" lab_bus_has_name "$role" org.freedesktop.resolve1
+}
+
+# --- the topology of DESIGN.md ------------------------------------------------
+#
+#   [inet]    wan0 203.0.113.1/24 2001:db8:203::1/64   echo service (LAB_ECHO_PORT, TCP
+#      │           203.0.113.53  2001:db8:203::53       and UDP); public DNS (dnsmasq)
+#      │      vpn0 198.51.100.254/24 2001:db8:198::fe/64
+#      │ (wan0)                                  (vpn0)
+#   [wan]     up0 203.0.113.2 2001:db8:203::2  <- NAT (MASQUERADE) of everything
+#      │      cl0 192.0.2.1 2001:db8:2::1         the ISP resolver (dnsmasq, queries
+#      │          FORWARD cl0 -> up0: LAB-LEAK    logged: the DNS-leak meter)
+#      │      veth, counted (the packet-leak meter)
+#   [client]  up0 192.0.2.2/24 2001:db8:2::2/64, default via 192.0.2.1 / 2001:db8:2::1
+#      │      app0: a port for br-NAME (lab_app_attach)
+#      │ br-NAME
+#   [app]     eth0 10.20.ID.2/24 via 10.20.ID.1 (lab_app_attach)
+#
+#   [vpn]     up0 198.51.100.K/24 2001:db8:198::K/64 per provider K (lab_vpn_provider),
+#             one wireguard-go per provider, listening on 51820+K, SNAT of the
+#             tunnel's inner network 10.20.(200+K).0/24 / 2001:db8:(200+K)::/64
+#             to 198.51.100.K / 2001:db8:198::K: its exit address.
+#
+# The VPN provider sits on the internet, beside inet: its tunnel packets from the
+# client cross wan like any other packet (NATed), and what it forwards reaches inet
+# from its own address. Every namespace forwards; only wan and vpn translate.
+#
+# The packet-leak meter: in wan, every packet forwarded from the client (cl0)
+# towards inet (up0) passes the chain LAB-LEAK (iptables-legacy and
+# ip6tables-legacy). Its first rules RETURN the tunnels' own packets (UDP to a
+# provider's endpoint address and port, one rule per provider, each counting
+# the tunnel packets); the last rule, commented "leak", counts everything else:
+# that is a leak whenever a VPN should carry the client's traffic. x_tables
+# rather than nft because Debian's iptables packages give both commands and the
+# counters are per rule, read with `-L -v -x`; the nft tables of the machine
+# stay untouched.
+#
+# The DNS-leak meter: every query the ISP resolver gets is a line "query[...]"
+# in its log; lab_dns_queries counts those since lab_dns_reset.
+
+LAB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Debian's interpreter rather than whatever python3 comes first in PATH: the
+# echo client runs often, and a version-manager shim costs tens of ms per run.
+LAB_PYTHON=${LAB_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+LAB_ECHO_PORT=7777
+LAB_INET4=203.0.113.1
+LAB_INET6=2001:db8:203::1
+LAB_PUBLIC_DNS4=203.0.113.53
+LAB_PUBLIC_DNS6=2001:db8:203::53
+LAB_WAN_PUBLIC4=203.0.113.2
+LAB_WAN_PUBLIC6=2001:db8:203::2
+LAB_ISP_DNS4=192.0.2.1
+LAB_ISP_DNS6=2001:db8:2::1
+LAB_CLIENT4=192.0.2.2
+LAB_CLIENT6=2001:db8:2::2
+LAB_UPLINK=up0
+LAB_DOMAIN=lab.example
+
+declare -gA LAB_VPN_DEVICE=()   # provider name -> wireguard-go device in vpn
+declare -gA LAB_VPN_PUBKEY=()   # provider's public key (the client's peer)
+declare -gA LAB_VPN_CLIENT_KEY=() # file with the client's private key
+declare -gA LAB_VPN_ENDPOINT=() # address:port the client sends its tunnel packets to
+declare -gA LAB_VPN_HOSTNAME=() # NAME.vpn.lab.example at the public DNS
+declare -gA LAB_VPN_ADDR4=()    # the client's address inside the tunnel
+declare -gA LAB_VPN_ADDR6=()
+declare -gA LAB_VPN_EXIT4=()    # what inet sees of the tunnel's traffic
+declare -gA LAB_VPN_EXIT6=()
+LAB_DNS_BASELINE=0
+
+# _lab_addr ROLE DEV ADDRESS...: add addresses (IPv6 without duplicate address
+# detection, which would hold them "tentative" for a second or more).
+_lab_addr() {
+	local role=$1 dev=$2 address
+	shift 2
+	for address in "$@"; do
+		if [[ "$address" == *:* ]]; then
+			lab_exec "$role" ip -6 addr add "$address" dev "$dev" nodad || return 1
+		else
+			lab_exec "$role" ip addr add "$address" dev "$dev" || return 1
+		fi
+	done
+}
+
+# lab_topology: the five namespaces inet, wan, client, app and vpn of DESIGN.md,
+# wired and addressed as drawn above, with the echo service, the public DNS, the
+# ISP resolver and both leak meters running, and the client reaching inet
+# through wan (checked before returning). Call after lab_init; add tunnels with
+# lab_vpn_provider and lab_client_tunnel.
+lab_topology() {
+	local role
+	for role in inet wan client app vpn; do
+		lab_add_netns "$role" || return 1
+	done
+	lab_veth client up0 wan cl0 || return 1
+	lab_veth wan up0 inet wan0 || return 1
+	lab_veth vpn up0 inet vpn0 || return 1
+	lab_veth client app0 app eth0 || return 1
+	for role in inet wan client vpn; do
+		lab_exec "$role" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+			return 1
+	done
+
+	_lab_addr inet wan0 203.0.113.1/24 2001:db8:203::1/64 \
+		"$LAB_PUBLIC_DNS4/24" "$LAB_PUBLIC_DNS6/64" || return 1
+	_lab_addr inet vpn0 198.51.100.254/24 2001:db8:198::fe/64 || return 1
+	_lab_addr wan up0 "$LAB_WAN_PUBLIC4/24" "$LAB_WAN_PUBLIC6/64" || return 1
+	_lab_addr wan cl0 "$LAB_ISP_DNS4/24" "$LAB_ISP_DNS6/64" || return 1
+	lab_exec wan ip route add default via 203.0.113.1 || return 1
+	lab_exec wan ip -6 route add default via 2001:db8:203::1 || return 1
+	_lab_addr client up0 "$LAB_CLIENT4/24" "$LAB_CLIENT6/64" || return 1
+	lab_exec client ip route add default via 192.0.2.1 || return 1
+	lab_exec client ip -6 route add default via 2001:db8:2::1 || return 1
+	# The provider's own addresses come with each provider (lab_vpn_provider).
+	lab_exec vpn ip route add default via 198.51.100.254 dev up0 onlink || return 1
+	lab_exec vpn ip -6 route add default via 2001:db8:198::fe dev up0 onlink || return 1
+
+	local tables
+	for tables in iptables-legacy ip6tables-legacy; do
+		lab_exec wan "$tables" -t nat -A POSTROUTING -o up0 -j MASQUERADE || return 1
+		lab_exec wan "$tables" -N LAB-LEAK || return 1
+		lab_exec wan "$tables" -A FORWARD -i cl0 -o up0 -j LAB-LEAK || return 1
+		lab_exec wan "$tables" -A LAB-LEAK -m comment --comment leak -j RETURN || return 1
+	done
+
+	lab_spawn inet inet-echo "$LAB_PYTHON" "$LAB_LIB_DIR/echo.py" serve "$LAB_ECHO_PORT" ||
+		return 1
+	lab_wait_daemon inet-echo lab_echo inet udp 127.0.0.1 || return 1
+	lab_wait_daemon inet-echo lab_echo inet tcp ::1 || return 1
+
+	printf '%s %s\n' "$LAB_INET4" "echo.$LAB_DOMAIN" "$LAB_INET6" "echo.$LAB_DOMAIN" \
+		>"$LAB_DIR/public-dns.hosts"
+	_lab_start_dnsmasq inet public-dns "$LAB_PUBLIC_DNS4" "$LAB_PUBLIC_DNS6" \
+		--addn-hosts="$LAB_DIR/public-dns.hosts" || return 1
+	_lab_start_dnsmasq wan isp-dns "$LAB_ISP_DNS4" "$LAB_ISP_DNS6" \
+		--server="$LAB_PUBLIC_DNS4" --cache-size=0 || return 1
+
+	# Hosts in the lab resolve through the lab's DNS, never the machine's.
+	lab_resolv_conf client "nameserver $LAB_ISP_DNS4" || return 1
+	lab_resolv_conf app "nameserver $LAB_PUBLIC_DNS4" || return 1
+
+	# The path client -> wan (NAT) -> inet works, in both families.
+	local address
+	for address in "$LAB_INET4" "$LAB_INET6"; do
+		wait_for -t 10 _lab_echo_is client tcp "$address" "$LAB_WAN_PUBLIC4|$LAB_WAN_PUBLIC6" || {
+			echo "lab: the client does not reach inet's $address through wan" >&2
+			return 1
+		}
+	done
+	lab_leak_reset && lab_dns_reset
+}
+
+# lab_resolv_conf ROLE LINE...: ROLE's /etc/resolv.conf holds LINEs from now on.
+# A file of LAB_DIR is bind-mounted over it in ROLE's private mount namespace
+# only (the machine's own file is never touched): otherwise the lab's programs
+# (and systemd-resolved, which reads it for its global servers) would see the
+# machine's resolvers, whose addresses are none of the lab's.
+lab_resolv_conf() {
+	local role=$1 file=$LAB_DIR/$1-resolv.conf
+	shift
+	local mounted=yes
+	[[ -e "$file" ]] || mounted=no
+	printf '%s\n' "# the vpnsteer lab's resolv.conf for $role" "$@" >"$file" || return 1
+	[[ "$mounted" == yes ]] || lab_exec "$role" mount --bind "$file" /etc/resolv.conf
+}
+
+# _lab_start_dnsmasq ROLE NAME ADDRESS4 ADDRESS6 OPTION...: dnsmasq in the
+# foreground on the two addresses only, logging every query to NAME.log; wait
+# until it answers.
+_lab_start_dnsmasq() {
+	local role=$1 name=$2 address4=$3 address6=$4
+	shift 4
+	lab_spawn "$role" "$name" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+		--no-resolv --no-hosts --pid-file= --user=root --group=root \
+		--bind-interfaces --listen-address="$address4" --listen-address="$address6" \
+		--log-queries --log-facility=- "$@" || return 1
+	lab_wait_daemon "$name" lab_exec "$role" dig +time=1 +tries=1 +short \
+		"@$address4" "echo.$LAB_DOMAIN" A
+}
+
+# lab_dns_set NAME ADDRESS...: the public DNS answers NAME with ADDRESS (and
+# only those) from now on.
+lab_dns_set() {
+	local name=$1 address
+	shift
+	{
+		awk -v name="$name" '$2 != name' "$LAB_DIR/public-dns.hosts"
+		for address in "$@"; do
+			echo "$address $name"
+		done
+	} >"$LAB_DIR/public-dns.hosts.new" &&
+		mv "$LAB_DIR/public-dns.hosts.new" "$LAB_DIR/public-dns.hosts" &&
+		kill -HUP "$(lab_pid public-dns)"
+}
+
+# lab_dns_reset / lab_dns_queries: the number of queries the ISP resolver got
+# since the last reset (the DNS-leak meter).
+lab_dns_reset() {
+	LAB_DNS_BASELINE=$(_lab_dns_total)
+}
+
+lab_dns_queries() {
+	echo $(($(_lab_dns_total) - LAB_DNS_BASELINE))
+}
+
+_lab_dns_total() {
+	grep -c ' query\[' "$(lab_log isp-dns)" || true
+}
+
+# lab_leak_reset: zero the packet-leak meter (and the tunnel counters).
+lab_leak_reset() {
+	lab_exec wan iptables-legacy -Z LAB-LEAK && lab_exec wan ip6tables-legacy -Z LAB-LEAK
+}
+
+# lab_leak_count: packets from the client that crossed wan towards inet outside
+# every tunnel since lab_leak_reset, IPv4 and IPv6 together.
+lab_leak_count() {
+	local v4 v6
+	v4=$(_lab_counter iptables-legacy leak) || return 1
+	v6=$(_lab_counter ip6tables-legacy leak) || return 1
+	echo $((v4 + v6))
+}
+
+# lab_tunnel_packets NAME: the tunnel packets of provider NAME that crossed wan
+# since lab_leak_reset (proof that the tunnel carried something).
+lab_tunnel_packets() {
+	_lab_counter iptables-legacy "tunnel $1"
+}
+
+# lab_leak_report: the meter's rules with their counters, for a failure message.
+lab_leak_report() {
+	lab_exec wan iptables-legacy -L LAB-LEAK -n -v -x
+	lab_exec wan ip6tables-legacy -L LAB-LEAK -n -v -x
+}
+
+# _lab_counter COMMAND COMMENT: the packet count of the LAB-LEAK rule with that
+# comment.
+_lab_counter() {
+	lab_exec wan "$1" -L LAB-LEAK -n -v -x |
+		awk -v c="/* $2 */" 'index($0, c) { print $1; found = 1 } END { exit !found }'
+}
+
+# lab_echo ROLE tcp|udp ADDRESS: the source address inet's echo service saw for
+# a question from ROLE (exit status 1 after 1 s without an answer).
+lab_echo() {
+	lab_exec "$1" "$LAB_PYTHON" "$LAB_LIB_DIR/echo.py" ask "$2" "$3" "$LAB_ECHO_PORT"
+}
+
+# _lab_echo_is ROLE PROTO ADDRESS REGEX: the echo's answer matches REGEX whole.
+_lab_echo_is() {
+	local answer
+	answer=$(lab_echo "$1" "$2" "$3") && [[ "$answer" =~ ^($4)$ ]]
+}
+
+# lab_traffic_start ROLE NAME ADDRESS...: continuous traffic from ROLE to the
+# echo service (a question every 20 ms, TCP and UDP to each ADDRESS in turn),
+# as daemon NAME; each answer is a line of $(lab_log NAME) (see echo.py stream).
+lab_traffic_start() {
+	local role=$1 name=$2
+	shift 2
+	lab_spawn "$role" "$name" "$LAB_PYTHON" -u "$LAB_LIB_DIR/echo.py" stream \
+		"$LAB_ECHO_PORT" "$@" || return 1
+	wait_for -t 5 test -s "$(lab_log "$name")"
+}
+
+# lab_traffic_stop NAME: stop it; its log stays for lab_traffic_answers.
+lab_traffic_stop() {
+	lab_stop "$1"
+}
+
+# lab_traffic_answers NAME [FROM_LINE]: how often each answer came, per protocol
+# and address asked ("COUNT PROTO ADDRESS ANSWER", "-" for no answer), from
+# line FROM_LINE (default 1) of the log on, sorted bytewise.
+lab_traffic_answers() {
+	tail -n "+${2:-1}" "$(lab_log "$1")" | awk '{ print $2, $3, $4 }' | LC_ALL=C sort | uniq -c
+}
+
+# lab_traffic_lines NAME: the number of questions so far (for FROM_LINE above).
+lab_traffic_lines() {
+	wc -l <"$(lab_log "$1")"
+}
+
+# lab_vpn_provider NAME K: the VPN provider NAME in the vpn namespace: its exit
+# addresses 198.51.100.K and 2001:db8:198::K (K = 1..99), wireguard-go listening
+# on 51820+K with a new key pair and the client as its only peer (a second new
+# key pair, whose private half is in ${LAB_VPN_CLIENT_KEY[NAME]}), and SNAT of
+# the tunnel's inner network to the exit addresses. Sets the LAB_VPN_*[NAME]
+# values (see above), registers NAME.vpn.lab.example at the public DNS, and
+# teaches the leak meter that UDP to the endpoint is the tunnel.
+lab_vpn_provider() {
+	local name=$1 k=$2
+	[[ "$k" =~ ^[1-9][0-9]?$ ]] || {
+		echo "lab: provider index must be 1..99, got '$k'" >&2
+		return 1
+	}
+	local device="p${name:0:14}" port=$((51820 + k))
+	local inner4=10.20.$((200 + k)) inner6=2001:db8:$((200 + k))
+	local exit4=198.51.100.$k exit6=2001:db8:198::$k
+	local provider_key=$LAB_DIR/vpn-$name-provider.key client_key=$LAB_DIR/vpn-$name-client.key
+	(umask 077 && wg genkey >"$provider_key" && wg genkey >"$client_key") || return 1
+
+	_lab_addr vpn up0 "$exit4/24" "$exit6/64" || return 1
+	lab_start_wireguard_go vpn "$device" || return 1
+	lab_exec vpn wg set "$device" listen-port "$port" private-key "$provider_key" \
+		peer "$(wg pubkey <"$client_key")" allowed-ips "$inner4.2/32,$inner6::2/128" || return 1
+	_lab_addr vpn "$device" "$inner4.1/24" "$inner6::1/64" || return 1
+	lab_exec vpn ip link set "$device" up || return 1
+	lab_exec vpn iptables-legacy -t nat -A POSTROUTING -s "$inner4.0/24" -o up0 \
+		-j SNAT --to-source "$exit4" || return 1
+	lab_exec vpn ip6tables-legacy -t nat -A POSTROUTING -s "$inner6::/64" -o up0 \
+		-j SNAT --to-source "$exit6" || return 1
+	lab_exec wan iptables-legacy -I LAB-LEAK 1 -p udp -d "$exit4" --dport "$port" \
+		-m comment --comment "tunnel $name" -j RETURN || return 1
+
+	# shellcheck disable=SC2034 # the fixture's API: read by the tests
+	LAB_VPN_DEVICE[$name]=$device
+	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
+	LAB_VPN_CLIENT_KEY[$name]=$client_key
+	LAB_VPN_ENDPOINT[$name]=$exit4:$port
+	LAB_VPN_HOSTNAME[$name]=$name.vpn.$LAB_DOMAIN
+	LAB_VPN_ADDR4[$name]=$inner4.2
+	LAB_VPN_ADDR6[$name]=$inner6::2
+	# shellcheck disable=SC2034
+	LAB_VPN_EXIT4[$name]=$exit4
+	# shellcheck disable=SC2034
+	LAB_VPN_EXIT6[$name]=$exit6
+	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$exit4"
+}
+
+# lab_client_wg_set NAME DEVICE MARK: give the client's wireguard-go DEVICE the
+# key, the peer (provider NAME, all addresses) and the firewall mark MARK, as
+# `wg set` does. (What vpnsteerd does through the UAPI socket, issue 4 item 2.)
+lab_client_wg_set() {
+	local name=$1 device=$2 mark=$3
+	lab_exec client wg set "$device" private-key "${LAB_VPN_CLIENT_KEY[$name]:?lab: no provider $name}" \
+		fwmark "$mark" peer "${LAB_VPN_PUBKEY[$name]}" endpoint "${LAB_VPN_ENDPOINT[$name]}" \
+		allowed-ips 0.0.0.0/0,::/0
+}
+
+# lab_client_tunnel NAME DEVICE MARK: the client's end of provider NAME's tunnel
+# by hand: wireguard-go DEVICE, lab_client_wg_set, the inner addresses, link up.
+# Routes and rules are the caller's.
+lab_client_tunnel() {
+	local name=$1 device=$2 mark=$3
+	lab_start_wireguard_go client "$device" || return 1
+	lab_client_wg_set "$name" "$device" "$mark" || return 1
+	_lab_addr client "$device" "${LAB_VPN_ADDR4[$name]}/32" "${LAB_VPN_ADDR6[$name]}/128" ||
+		return 1
+	lab_exec client ip link set "$device" up
+}
+
+# lab_handshake_age DEVICE: seconds since the client's DEVICE last completed a
+# handshake; fails when it never did.
+lab_handshake_age() {
+	local line
+	line=$(lab_exec client wg show "$1" latest-handshakes) || return 1
+	local latest=${line##*[[:space:]]}
+	[[ "$latest" =~ ^[0-9]+$ ]] && ((latest > 0)) || return 1
+	echo $(($(date +%s) - latest))
+}
+
+# lab_app_attach BRIDGE ID: plug the app namespace into the client's BRIDGE
+# (once it exists) as 10.20.ID.2/24, default route via 10.20.ID.1.
+lab_app_attach() {
+	local bridge=$1 id=$2
+	wait_for -t 10 lab_exec client ip link show dev "$bridge" || {
+		echo "lab: no bridge $bridge in the client" >&2
+		return 1
+	}
+	lab_exec client ip link set app0 master "$bridge" up || return 1
+	lab_exec app ip addr add "10.20.$id.2/24" dev eth0 || return 1
+	lab_exec app ip route add default via "10.20.$id.1"
+}
+
+# --- vpnsteer in the client ---------------------------------------------------
+#
+# The product as a host runs it, on top of lab_topology: vpnsteer-generator's
+# files in the client's /run/systemd/network, the real systemd-networkd (with
+# units/networkd-vpnsteer.conf as a drop-in) managing the uplink, the tunnels
+# and the bridges, wireguard-go started by the generated unit's ExecStart=, a
+# private dbus-daemon, and vpnsteerd; busctl is the client.
+#
+#   lab_topology
+#   lab_vpn_provider a 1; lab_vpn_provider b 2
+#   lab_steer_spec a:1 b:2             # the spec, from the providers
+#   lab_steer_start "$generator" "$vpnsteerd"
+#   lab_steer_call Up s a              # busctl call ... org.vpnsteer1.Manager Up s a
+#
+# Each VPN's name is its provider's, and so its tunnel device's: use names
+# unique to the run (they meet wireguard-go's socket names).
+
+LAB_UNITS_DIR=$(cd "$LAB_LIB_DIR/../../units" 2>/dev/null && pwd)
+LAB_SPEC=""
+declare -gA LAB_STEER_ID=() # VPN name -> id
+declare -ga LAB_STEER_VPNS=() # VPN names in spec order
+
+# lab_steer_mark NAME: the tunnel's firewall mark (id + 10000), in decimal.
+lab_steer_mark() {
+	echo $((10000 + ${LAB_STEER_ID[$1]:?lab: no VPN $1 in the spec}))
+}
+
+# lab_steer_spec NAME:ID...: write the spec $LAB_SPEC with one userspace
+# WireGuard VPN per provider NAME (lab_vpn_provider), with that id; its DNS is
+# the public DNS (reached through the tunnel).
+lab_steer_spec() {
+	LAB_SPEC=$LAB_DIR/vpns.json
+	local pair name id separator=""
+	{
+		printf '{\n  "version": 1,\n  "vpns": {'
+		for pair in "$@"; do
+			name=${pair%%:*} id=${pair#*:}
+			[[ -n "${LAB_VPN_PUBKEY[$name]:-}" ]] || {
+				echo "lab: no provider $name" >&2
+				return 1
+			}
+			LAB_STEER_ID[$name]=$id
+			LAB_STEER_VPNS+=("$name")
+			printf '%s\n    "%s": { "id": %d, "implementation": "userspace",' "$separator" "$name" "$id"
+			printf '\n      "endpoint": "%s", "publicKey": "%s",' \
+				"${LAB_VPN_ENDPOINT[$name]}" "${LAB_VPN_PUBKEY[$name]}"
+			printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"],' \
+				"${LAB_VPN_ADDR4[$name]}" "${LAB_VPN_ADDR6[$name]}" "$LAB_PUBLIC_DNS4"
+			printf '\n      "privateKeyFile": "%s" }' "${LAB_VPN_CLIENT_KEY[$name]}"
+			separator=,
+		done
+		printf '\n  }\n}\n'
+	} >"$LAB_SPEC"
+}
+
+# lab_steer_start GENERATOR VPNSTEERD [RESOLVED_DIR]: everything of the client
+# named above, in boot order; returns once every tunnel has its address and
+# table route and vpnsteerd serves org.vpnsteer1. No VPN is up yet. With
+# RESOLVED_DIR (lab_extract_resolved), systemd-resolved runs too, before
+# networkd, which hands it each link's DNS servers.
+#
+# Stand-in, until vpnsteerd does it itself (issue 4 item 2): the key, the peer
+# and the firewall mark are given to each wireguard-go device with `wg set`
+# (lab_client_wg_set), as vpnsteerd will through the UAPI socket.
+lab_steer_start() {
+	local generator=$1 vpnsteerd=$2 resolved=${3:-}
+	[[ -n "$LAB_SPEC" ]] || {
+		echo "lab: lab_steer_spec first" >&2
+		return 1
+	}
+	mkdir -p "$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" || return 1
+	lab_exec client "$generator" --spec "$LAB_SPEC" --network-dir /run/systemd/network \
+		"$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" >"$LAB_DIR/generator.log" 2>&1 || {
+		echo "lab: vpnsteer-generator failed:" >&2
+		cat "$LAB_DIR/generator.log" >&2
+		return 1
+	}
+	# The uplink as the lab configured it, now managed by networkd like a host's.
+	cat >"$LAB_DIR/10-lab-uplink.network" <<-EOF_NETWORK
+		[Match]
+		Name=$LAB_UPLINK
+		[Network]
+		Address=$LAB_CLIENT4/24
+		Gateway=$LAB_ISP_DNS4
+		Gateway=$LAB_ISP_DNS6
+		DNS=$LAB_ISP_DNS4
+		IPv6AcceptRA=no
+		LinkLocalAddressing=no
+		[Address]
+		Address=$LAB_CLIENT6/64
+		DuplicateAddressDetection=none
+	EOF_NETWORK
+	lab_networkd_install client "$LAB_DIR/10-lab-uplink.network" || return 1
+	lab_exec client mkdir -p /run/systemd/networkd.conf.d || return 1
+	lab_exec client install -m 0644 "$LAB_UNITS_DIR/networkd-vpnsteer.conf" \
+		/run/systemd/networkd.conf.d/50-vpnsteer.conf || return 1
+
+	# networkd 252 adopting the addresses `ip` gave the uplink re-requests the
+	# IPv4 one in a loop until its counter overflows ("Failed to configure
+	# address: Numerical result out of range"), and the flood of netlink
+	# messages overruns wireguard-go's socket (ENOBUFS), which then exits. A
+	# host's uplink has no address before networkd either: start from none.
+	lab_exec client ip addr flush dev "$LAB_UPLINK" || return 1
+
+	lab_start_dbus client || return 1
+	if [[ -n "$resolved" ]]; then
+		# A host with resolved points its resolv.conf at the stub; the ISP's
+		# resolver is the uplink's DNS= (as DHCP would give it).
+		lab_resolv_conf client "nameserver 127.0.0.53" || return 1
+		lab_start_resolved client "$resolved" || return 1
+	fi
+	lab_start_networkd client || return 1
+	lab_wait_daemon client-networkd _lab_uplink_configured || return 1
+	local name
+	for name in "${LAB_STEER_VPNS[@]}"; do
+		lab_steer_start_tunnel "$name" || return 1
+	done
+	lab_steer_start_daemon "$vpnsteerd"
+}
+
+# lab_steer_start_tunnel NAME: run the generated vpn-NAME-wireguard-go.service's
+# ExecStart= (daemon name wireguard-go-NAME), give the device its key and peer,
+# and wait until networkd has put its address and table route on it.
+lab_steer_start_tunnel() {
+	local name=$1 unit command
+	unit=$LAB_DIR/normal/vpn-$name-wireguard-go.service
+	read -ra command <<<"$(sed -n 's/^ExecStart=//p' "$unit")" || return 1
+	((${#command[@]} > 0)) || {
+		echo "lab: no ExecStart= in $unit" >&2
+		return 1
+	}
+	lab_spawn client "wireguard-go-$name" "${command[@]}" || return 1
+	lab_wait_daemon "wireguard-go-$name" lab_exec client test -S "/run/wireguard/$name.sock" ||
+		return 1
+	lab_client_wg_set "$name" "$name" "$(lab_steer_mark "$name")" || return 1
+	lab_wait_daemon client-networkd _lab_route_in_table "$name" "${LAB_STEER_ID[$name]}"
+}
+
+_lab_uplink_configured() {
+	[[ "$(lab_exec client ip -4 route show default)" == *"via $LAB_ISP_DNS4 dev $LAB_UPLINK"* ]] &&
+		[[ "$(lab_exec client ip -6 route show default)" == *"via $LAB_ISP_DNS6 dev $LAB_UPLINK"* ]]
+}
+
+_lab_route_in_table() {
+	[[ "$(lab_exec client ip -4 route show table "$2")" == *"default dev $1 "* ]] &&
+		[[ "$(lab_exec client ip -6 route show table "$2")" == *"default dev $1 "* ]]
+}
+
+# lab_steer_start_daemon VPNSTEERD [NAME]: start vpnsteerd on $LAB_SPEC (daemon
+# name NAME, default vpnsteerd) and wait until it serves org.vpnsteer1.
+lab_steer_start_daemon() {
+	local vpnsteerd=$1 name=${2:-vpnsteerd}
+	lab_spawn client "$name" "$vpnsteerd" --spec "$LAB_SPEC" || return 1
+	lab_wait_daemon "$name" lab_steer_system_wide
+}
+
+# lab_steer_call METHOD [SIGNATURE ARGUMENT...]: org.vpnsteer1.Manager.METHOD.
+lab_steer_call() {
+	lab_exec client busctl --system call org.vpnsteer1 /org/vpnsteer1 \
+		org.vpnsteer1.Manager "$@"
+}
+
+# lab_steer_system_wide: the Manager's SystemWide property (the VPN's name, or
+# nothing).
+lab_steer_system_wide() {
+	local value
+	value=$(lab_exec client busctl --system get-property org.vpnsteer1 /org/vpnsteer1 \
+		org.vpnsteer1.Manager SystemWide) || return 1
+	value=${value#s \"}
+	echo "${value%\"}"
 }
 
 # --- teardown -----------------------------------------------------------------
