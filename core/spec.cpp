@@ -642,6 +642,7 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
     std::string peersPath;
 
     auto handlers = wireguardPeerHandlers(check, single, singleKeyGiven, singleEndpointGiven);
+    handlers.reserve(24); // the fields below: no regrowth that moves every handler
     for (auto& handler : handlers) {
         wireguardOnlyFields.emplace_back(handler.first);
     }

@@ -143,18 +143,19 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
     if (mayExist && holdsExactly(fd_, name, contents))
         return WriteResult::unchanged;
 
-    const std::string target = (path_ / name).string();
+    // Only for messages: building a path costs more than writing a small file.
+    auto target = [&] { return (path_ / name).string(); };
     FileDescriptor file(::openat(fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
     std::optional<std::string> named; // set while the bytes sit under a temporary name
     if (!file) {
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-            throw errnoError(errno, "creating a temporary file for " + target);
+            throw errnoError(errno, "creating a temporary file for " + target());
         // No O_TMPFILE on this file system: a named temporary file instead.
         named = temporaryName(name);
         file = FileDescriptor(
             ::openat(fd_, named->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
         if (!file)
-            throw errnoError(errno, "creating a temporary file for " + target);
+            throw errnoError(errno, "creating a temporary file for " + target());
     }
     // No fsync: the files live in /run (tmpfs) and are made anew on every boot.
     // The mode is 0644 as the generator's main() sets umask 022.
@@ -162,7 +163,7 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
         int error = errno;
         if (named)
             ::unlinkat(fd_, named->c_str(), 0);
-        throw errnoError(error, "writing " + target);
+        throw errnoError(error, "writing " + target());
     }
 
     if (!named) {
@@ -175,17 +176,17 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
         if (linked == 0)
             return WriteResult::written;
         if (errno != EEXIST)
-            throw errnoError(errno, "linking " + target);
+            throw errnoError(errno, "linking " + target());
         if (!mayExist && holdsExactly(fd_, name, contents))
             return WriteResult::unchanged;
         named = temporaryName(name);
         if (::linkat(AT_FDCWD, self.c_str(), fd_, named->c_str(), AT_SYMLINK_FOLLOW) != 0)
-            throw errnoError(errno, "linking a temporary file for " + target);
+            throw errnoError(errno, "linking a temporary file for " + target());
     }
     if (::renameat(fd_, named->c_str(), fd_, name.c_str()) != 0) {
         int error = errno;
         ::unlinkat(fd_, named->c_str(), 0);
-        throw errnoError(error, "renaming a temporary file to " + target);
+        throw errnoError(error, "renaming a temporary file to " + target());
     }
     return WriteResult::written;
 }

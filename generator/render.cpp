@@ -13,7 +13,9 @@ namespace {
 class IniFile {
 public:
     explicit IniFile(const RenderOptions& options)
-        : text_(fileHeader(options)) {}
+        : text_(fileHeader(options)) {
+        text_.reserve(1024); // every generated file fits: no regrowth while appending
+    }
 
     IniFile& section(std::string_view name) {
         text_.append("\n[").append(name).append("]\n");
@@ -46,6 +48,7 @@ bool isControlCharacter(char c) {
 // ExecStart=; systemd.unit(5), "Specifiers"): a literal '%' is written "%%".
 std::string escapeSpecifiers(std::string_view value) {
     std::string result;
+    result.reserve(value.size() + 8);
     for (char c : value) {
         result += c;
         if (c == '%')
@@ -61,6 +64,7 @@ std::string escapeSpecifiers(std::string_view value) {
 enum class WordKind { program, argument };
 std::string execWord(std::string_view word, WordKind kind) {
     std::string escaped;
+    escaped.reserve(word.size() + 8);
     bool needsQuotes = word.empty();
     for (char c : word) {
         switch (c) {
