@@ -8,6 +8,11 @@
 #include "service/dbus/bus_event_source.hpp"
 #include "service/dbus/manager_object.hpp"
 #include "service/dbus/names.hpp"
+#include "service/nat/bridge_snat.hpp"
+#include "service/nat/iptc_snat_table.hpp"
+#include "service/resolved/dns_follows_vpn.hpp"
+#include "service/resolved/resolved_links.hpp"
+#include "service/resolved/saved_state_file.hpp"
 #include "service/rules/netlink.hpp"
 #include "service/rules/netlink_kill_switch_routes.hpp"
 #include "service/rules/netlink_monitor.hpp"
@@ -39,6 +44,10 @@ namespace {
 
 using namespace vpnsteer;
 using dbus::EventSourcePtr;
+
+// resolved's link settings from before a VPN became system-wide (service/resolved). /run:
+// they matter until reboot, as resolved's own runtime settings do.
+constexpr const char* savedDnsPath = "/run/vpnsteer/resolved.json";
 
 // A failed restore is tried again after this long, and again until it works.
 constexpr std::uint64_t restoreRetryMicroseconds = 1'000'000;
@@ -120,6 +129,28 @@ private:
     EventSourcePtr retry_;
 };
 
+// Bridge SNAT follows the spec: applied at start and on every Reload.
+class BridgeSnatFollower final : public dbus::SpecFollower {
+public:
+    explicit BridgeSnatFollower(nat::SnatTable& table)
+        : snat_(table) {}
+    rules::KernelReport specApplied(const Spec& spec) override { return snat_.apply(spec); }
+
+private:
+    nat::BridgeSnat snat_;
+};
+
+// DNS follows the VPN carrying the host (through systemd-resolved).
+class DnsFollower final : public dbus::SpecFollower {
+public:
+    DnsFollower(resolved::LinkDnsApi& links, resolved::SavedStateStore& store)
+        : dns_(links, store) {}
+    rules::KernelReport carrierChanged(const Vpn* carrier) override { return dns_.follow(carrier); }
+
+private:
+    resolved::DnsFollowsVpn dns_;
+};
+
 int onStopSignal(sd_event_source* source, const signalfd_siginfo* info, void*) {
     log(LOG_INFO, std::string("stopping on ") + strsignal(static_cast<int>(info->ssi_signo)) +
                       "; the rules stay in the kernel");
@@ -180,8 +211,16 @@ int run(const std::string& specPath) {
 
     std::unique_ptr<sdbus::IConnection> bus = sdbus::createSystemBusConnection();
     dbus::BusEventSource busSource(event.get(), *bus);
+    nat::IptcSnatTable snatTable;
+    BridgeSnatFollower bridgeSnat(snatTable);
+    resolved::ResolvedLinks resolvedLinks(*bus);
+    resolved::SavedStateFile savedDns(savedDnsPath);
+    DnsFollower dns(resolvedLinks, savedDns);
     dbus::ManagerObject manager(
         *bus, systemWideRules, [&] { return readSpecFile(specPath); }, specPath, &log);
+
+    manager.addFollower(bridgeSnat);
+    manager.addFollower(dns);
 
     check(sd_event_add_signal(event.get(), &source, SIGHUP, &onReloadSignal, &manager),
           "handling SIGHUP");

@@ -92,8 +92,23 @@ std::vector<std::string> ManagerObject::applySpec(Spec spec, bool removeUnexplai
             vpns_.emplace(name, std::make_unique<VpnObject>(connection_, vpn, actions));
         }
     }
+    for (SpecFollower* follower : followers_) {
+        journal(follower->specApplied(spec_));
+    }
+    followCarrier();
     announce(before);
     return report.failures;
+}
+
+void ManagerObject::followCarrier() noexcept {
+    try {
+        const Vpn* carrier = spec_.find(rules_.carrier());
+        for (SpecFollower* follower : followers_) {
+            journal(follower->carrierChanged(carrier));
+        }
+    } catch (const std::exception& error) {
+        journal(LOG_ERR, std::string("following the system-wide VPN: ") + error.what());
+    }
 }
 
 ManagerObject::Snapshot ManagerObject::snapshot() const {
@@ -148,9 +163,11 @@ void ManagerObject::changeSystemWide(std::string_view what, Change&& change) {
         journal(LOG_INFO, std::string(what) + caller);
     } catch (const std::exception& error) {
         journal(LOG_ERR, std::string(what) + caller + " failed: " + error.what());
+        followCarrier();
         announce(before);
         throw;
     }
+    followCarrier();
     announce(before);
 }
 

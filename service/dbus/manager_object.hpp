@@ -24,6 +24,19 @@ using SpecLoader = std::function<ParseResult()>;
 // the text. The daemon's main decides where that goes.
 using Journal = std::function<void(int priority, std::string_view text)>;
 
+// A part of vpnsteerd that follows the spec in force and the VPN carrying the host, besides
+// the rules: bridge SNAT (service/nat), DNS (service/resolved). The manager calls it after
+// every change; it makes its system match, reports what it did, and never throws. Its
+// failures are journalled but do not fail the D-Bus call: the rules are in force regardless.
+class SpecFollower {
+public:
+    virtual ~SpecFollower() = default;
+    // After start and every Reload, with the spec now in force.
+    virtual rules::KernelReport specApplied(const Spec&) { return {}; }
+    // After start, Reload, Up, Down and Switch: the VPN now carrying the host, or nullptr.
+    virtual rules::KernelReport carrierChanged(const Vpn*) { return {}; }
+};
+
 class ManagerObject final
     : public sdbus::AdaptorInterfaces<org::vpnsteer1::Manager_adaptor, sdbus::Properties_adaptor>,
       private VpnActions {
@@ -39,6 +52,8 @@ public:
     void start();
     // What SIGHUP does: Reload, with the errors journalled instead of returned.
     void reloadFromSignal();
+    // Adds a follower (before start()); it must outlive the manager.
+    void addFollower(SpecFollower& follower) { followers_.push_back(&follower); }
 
 private:
     // org.vpnsteer1.Manager
@@ -72,6 +87,8 @@ private:
     std::vector<std::string> applySpec(Spec spec, bool removeUnexplained);
     void journal(int priority, std::string_view text) const;
     void journal(const rules::KernelReport& report) const;
+    // Tells every follower the carrier, and journals what they did.
+    void followCarrier() noexcept;
 
     rules::SystemWideRules& rules_;
     SpecLoader loadSpec_;
@@ -80,6 +97,7 @@ private:
     sdbus::IConnection& connection_;
     Spec spec_;
     std::map<std::string, std::unique_ptr<VpnObject>> vpns_;
+    std::vector<SpecFollower*> followers_;
 };
 
 } // namespace vpnsteer::dbus
