@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
-#include <functional>
+#include <new>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 #include <variant>
 
 namespace vpnsteer {
@@ -496,25 +497,31 @@ struct RawWireguardPeer {
     std::optional<int> persistentKeepalive;
 };
 
-auto wireguardPeerHandlers(Checker& check, RawWireguardPeer& peer, bool& keyGiven,
+// The handlers outlive this function's frame: they capture the objects themselves, as
+// pointers, never this function's reference parameters.
+auto wireguardPeerHandlers(Checker& checker, RawWireguardPeer& rawPeer, bool& keyGiven,
                            bool& endpointGiven) {
+    Checker* check = &checker;
+    RawWireguardPeer* peer = &rawPeer;
+    bool* key = &keyGiven;
+    bool* endpoint = &endpointGiven;
     return std::vector<std::pair<std::string_view, Checker::Handler>>{
         {"publicKey",
-         [&](const std::string& at, const Json& v) {
-             keyGiven = true;
-             peer.publicKey = check.wireguardKey(at, v);
+         [=](const std::string& at, const Json& v) {
+             *key = true;
+             peer->publicKey = check->wireguardKey(at, v);
          }},
         {"endpoint",
-         [&](const std::string& at, const Json& v) {
-             endpointGiven = true;
-             peer.endpoint = check.endpoint(at, v, HostKind::nameOrAddress);
+         [=](const std::string& at, const Json& v) {
+             *endpoint = true;
+             peer->endpoint = check->endpoint(at, v, HostKind::nameOrAddress);
          }},
-        {"presharedKeyFile",
-         [&](const std::string& at, const Json& v) { peer.presharedKeyFile = check.path(at, v); }},
+        {"presharedKeyFile", [=](const std::string& at,
+                                 const Json& v) { peer->presharedKeyFile = check->path(at, v); }},
         {"persistentKeepalive",
-         [&](const std::string& at, const Json& v) {
-             if (auto seconds = check.integer(at, v, 1, 65535))
-                 peer.persistentKeepalive = static_cast<int>(*seconds);
+         [=](const std::string& at, const Json& v) {
+             if (auto seconds = check->integer(at, v, 1, 65535))
+                 peer->persistentKeepalive = static_cast<int>(*seconds);
          }},
     };
 }
