@@ -20,7 +20,9 @@
 #include "service/rules/sysctl.hpp"
 #include "service/rules/system_wide_rules.hpp"
 #include "service/spec_file.hpp"
+#include "service/wireguard/tunnel_service.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -59,9 +61,11 @@ void log(int priority, std::string_view text) {
 }
 
 void usage(std::FILE* to) {
-    std::fprintf(to, "Usage: vpnsteerd [--spec FILE]\n"
+    std::fprintf(to, "Usage: vpnsteerd [--spec FILE] [--resolve-interval SECONDS]\n"
                      "Serves org.vpnsteer1 on the system bus and keeps vpnsteer's routing rules.\n"
-                     "  --spec FILE  the spec to serve (default " VPNSTEER_SPEC_PATH ")\n");
+                     "  --spec FILE  the spec to serve (default " VPNSTEER_SPEC_PATH ")\n"
+                     "  --resolve-interval SECONDS  how often endpoint host names are resolved\n"
+                     "               again (default 60)\n");
 }
 
 void check(int result, const char* what) {
@@ -167,7 +171,7 @@ int onNetlink(sd_event_source*, int, uint32_t, void* monitor) {
     return 0;
 }
 
-int run(const std::string& specPath) {
+int run(const std::string& specPath, const wireguard::TunnelsSettings& tunnelSettings) {
     sd_event* rawEvent = nullptr;
     check(sd_event_new(&rawEvent), "creating the event loop");
     std::unique_ptr<sd_event, EventDeleter> event(rawEvent);
@@ -232,6 +236,9 @@ int run(const std::string& specPath) {
           "handling SIGINT");
     EventSourcePtr interrupt(source);
 
+    // WireGuard devices: key, peer, endpoint (service/wireguard).
+    wireguard::TunnelService tunnels(event.get(), manager, tunnelSettings, &log);
+
     manager.start();
     // The name comes last: with Type=dbus, systemd counts vpnsteerd as started once it has
     // it, and by then the kernel holds every rule.
@@ -252,12 +259,25 @@ int run(const std::string& specPath) {
 
 int main(int argc, char* argv[]) {
     std::string specPath = VPNSTEER_SPEC_PATH;
+    wireguard::TunnelsSettings tunnelSettings;
     for (int i = 1; i < argc; ++i) {
         const std::string_view argument = argv[i];
         if (argument == "--spec" && i + 1 < argc) {
             specPath = argv[++i];
         } else if (argument.starts_with("--spec=")) {
             specPath = std::string(argument.substr(7));
+        } else if (argument == "--resolve-interval" && i + 1 < argc) {
+            char* end = nullptr;
+            const long seconds = std::strtol(argv[++i], &end, 10);
+            if (*end != '\0' || seconds < 1 || seconds > 86400) {
+                std::fprintf(stderr,
+                             "vpnsteerd: --resolve-interval takes 1..86400 seconds, got '%s'\n",
+                             argv[i]);
+                return 2;
+            }
+            tunnelSettings.resolveInterval = std::chrono::seconds(seconds);
+            tunnelSettings.checkInterval =
+                std::min(tunnelSettings.checkInterval, tunnelSettings.resolveInterval);
         } else if (argument == "--help" || argument == "-h") {
             usage(stdout);
             return 0;
@@ -268,7 +288,7 @@ int main(int argc, char* argv[]) {
         }
     }
     try {
-        return run(specPath);
+        return run(specPath, tunnelSettings);
     } catch (const sdbus::Error& error) {
         log(LOG_ERR, "D-Bus: " + error.getName() + ": " + error.getMessage());
     } catch (const std::exception& error) {

@@ -111,6 +111,21 @@ void ManagerObject::followCarrier() noexcept {
     }
 }
 
+std::optional<TunnelFigures> ManagerObject::tunnelFigures(const std::string& name) {
+    return tunnelFigures_ != nullptr ? tunnelFigures_->tunnelFigures(name) : std::nullopt;
+}
+
+void ManagerObject::announceTunnel(const std::string& name,
+                                   const std::vector<std::string>& properties) noexcept {
+    try {
+        if (auto found = vpns_.find(name); found != vpns_.end() && !properties.empty()) {
+            found->second->announceTunnel(properties);
+        }
+    } catch (const std::exception& error) {
+        journal(LOG_WARNING, "announcing a change of " + name + " on D-Bus: " + error.what());
+    }
+}
+
 ManagerObject::Snapshot ManagerObject::snapshot() const {
     return Snapshot{rules_.carrier(), rules_.systemWide()};
 }

@@ -52,6 +52,13 @@ public:
     void start();
     // What SIGHUP does: Reload, with the errors journalled instead of returned.
     void reloadFromSignal();
+    // Where the VPN objects read their tunnels' live figures (before start()); it must
+    // outlive the manager.
+    void setTunnelFigures(TunnelFiguresSource& source) { tunnelFigures_ = &source; }
+    // Emits PropertiesChanged on VPN `name`'s object for the live `properties` that changed.
+    // Never throws.
+    void announceTunnel(const std::string& name,
+                        const std::vector<std::string>& properties) noexcept;
     // Adds a follower (before start()); it must outlive the manager.
     void addFollower(SpecFollower& follower) { followers_.push_back(&follower); }
 
@@ -69,6 +76,7 @@ private:
     void upVpn(const std::string& name) override;
     void downVpn(const std::string& name) override;
     bool isSystemWide(const std::string& name) const override { return rules_.isSystemWide(name); }
+    std::optional<TunnelFigures> tunnelFigures(const std::string& name) override;
 
     struct Snapshot {
         std::string carrier;
@@ -98,6 +106,7 @@ private:
     Spec spec_;
     std::map<std::string, std::unique_ptr<VpnObject>> vpns_;
     std::vector<SpecFollower*> followers_;
+    TunnelFiguresSource* tunnelFigures_ = nullptr;
 };
 
 } // namespace vpnsteer::dbus

@@ -33,9 +33,9 @@ void VpnObject::update(Vpn vpn) {
     if (vpn.dns != vpn_.dns) {
         changed.push_back("Dns");
     }
-    const std::string oldEndpoint = Endpoint();
+    const std::string oldEndpoint = specEndpoint();
     vpn_ = std::move(vpn);
-    if (Endpoint() != oldEndpoint) {
+    if (specEndpoint() != oldEndpoint) {
         changed.push_back("Endpoint");
     }
     if (!changed.empty()) {
@@ -55,7 +55,36 @@ void VpnObject::Down() {
     atBoundary([&] { actions_.downVpn(vpn_.name); });
 }
 
+void VpnObject::announceTunnel(const std::vector<std::string>& properties) {
+    emitPropertiesChangedSignal(vpnInterface, properties);
+}
+
+std::string VpnObject::PublicKey() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures ? figures->publicKey : "";
+}
+
 std::string VpnObject::Endpoint() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures && !figures->endpoint.empty() ? figures->endpoint : specEndpoint();
+}
+
+uint64_t VpnObject::LatestHandshake() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures ? figures->latestHandshake : 0;
+}
+
+uint64_t VpnObject::RxBytes() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures ? figures->rxBytes : 0;
+}
+
+uint64_t VpnObject::TxBytes() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures ? figures->txBytes : 0;
+}
+
+std::string VpnObject::specEndpoint() const {
     if (!vpn_.peers.empty()) {
         return vpn_.peers.front().endpoint.toString();
     }

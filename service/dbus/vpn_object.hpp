@@ -2,8 +2,10 @@
 #pragma once
 
 #include "core/spec.hpp"
+#include "service/dbus/tunnel_figures.hpp"
 #include "service/dbus/vpn_adaptor.hpp"
 
+#include <optional>
 #include <sdbus-c++/sdbus-c++.h>
 #include <string>
 #include <vector>
@@ -17,6 +19,8 @@ public:
     virtual void upVpn(const std::string& name) = 0;
     virtual void downVpn(const std::string& name) = 0;
     virtual bool isSystemWide(const std::string& name) const = 0;
+    // The tunnel's live figures, or nullopt when nothing keeps them. Never throws.
+    virtual std::optional<TunnelFigures> tunnelFigures(const std::string& name) = 0;
 
 protected:
     ~VpnActions() = default;
@@ -34,6 +38,8 @@ public:
     // Takes the spec's new entry for this VPN (same name) and announces what changed.
     void update(Vpn vpn);
     void announceSystemWide();
+    // Emits PropertiesChanged for the named live properties (PublicKey, Endpoint).
+    void announceTunnel(const std::vector<std::string>& properties);
 
 private:
     void Up() override;
@@ -46,13 +52,14 @@ private:
     uint32_t FirewallMark() override { return vpn_.firewallMark(); }
     std::string Bridge() override { return vpn_.bridge; }
     bool SystemWide() override { return actions_.isSystemWide(vpn_.name); }
-    // The tunnel's live figures come from the WireGuard adapter (issue 4); until it exists
-    // they read as unknown.
-    std::string PublicKey() override { return ""; }
+    // The tunnel's live figures come from service/wireguard (TunnelFiguresSource); without
+    // them the Endpoint is the spec's.
+    std::string PublicKey() override;
     std::string Endpoint() override;
-    uint64_t LatestHandshake() override { return 0; }
-    uint64_t RxBytes() override { return 0; }
-    uint64_t TxBytes() override { return 0; }
+    uint64_t LatestHandshake() override;
+    uint64_t RxBytes() override;
+    uint64_t TxBytes() override;
+    std::string specEndpoint() const;
     std::vector<std::string> Dns() override { return vpn_.dns; }
 
     Vpn vpn_;

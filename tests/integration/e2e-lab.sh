@@ -9,10 +9,10 @@
 #   VPN A: id 1, tunnel device A (wireguard-go), bridge br-A (10.20.1.1/24)
 #   VPN B: id 2, tunnel device B (wireguard-go), bridge br-B (10.20.2.1/24)
 #
-# A and B are names unique to the run. Until vpnsteerd configures wireguard-go through
-# its UAPI socket (issue 4 item 2), the lab gives each device its key, peer and firewall
-# mark with `wg set` (lab_steer_start says so); everything else is the product's:
-# vpnsteer-generator's files, systemd-networkd, vpnsteerd and its D-Bus API via busctl.
+# A and B are names unique to the run. Everything in the client is the product's:
+# vpnsteer-generator's files, systemd-networkd, wireguard-go as the generated unit starts
+# it, vpnsteerd (which gives each device its key, peer and firewall mark through the UAPI
+# socket) and its D-Bus API via busctl.
 #
 # Usage: source e2e-lab.sh; e2e_init NAME DEADLINE "$@"   (args: VPNSTEERD GENERATOR)
 

@@ -10,9 +10,8 @@
 # - The app namespace on br-A reaches inet from A's exit whether A is system-wide, no
 #   VPN is, or B is; its packets never leave outside A's tunnel.
 #
-# STAND-IN for vpnsteer's bridge SNAT (not written yet): one iptables-legacy rule in the
-# client, `-t nat -A POSTROUTING -s 10.20.1.0/24 -o A -j MASQUERADE`. Everything else
-# about the app's path is the product's: networkd's bridge and its rule 201, table 1.
+# The app's path is all the product's: networkd's bridge and its rule 201, table 1, and
+# vpnsteerd's SNAT rule for the bridge (service/nat).
 #
 # Usage: e2e-up-down.sh VPNSTEERD VPNSTEER_GENERATOR
 set -euo pipefail
@@ -41,8 +40,6 @@ expect_no_leak "steady state: the leak meter stays at 0"
 expect "A's tunnel has carried packets across wan" "^[1-9][0-9]*$" lab_tunnel_packets "$A"
 
 echo "== the app namespace on br-$A"
-# STAND-IN for vpnsteer's bridge SNAT (see the top of this file).
-n_client iptables-legacy -t nat -A POSTROUTING -s "10.20.$ID_A.0/24" -o "$A" -j MASQUERADE
 lab_app_attach "br-$A" "$ID_A" || e2e_abort "could not plug the app into br-$A"
 lab_leak_reset
 expect_exit "app, A system-wide" app "$EXIT4_A" ""

@@ -45,7 +45,7 @@
 #   networkd   lab_networkd_install, lab_start_networkd, lab_networkd_reload
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
 #              lab_start_resolved
-#   topology   lab_topology, lab_vpn_provider, lab_client_tunnel,
+#   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
 #              lab_client_wg_set, lab_handshake_age, lab_app_attach
 #   meters     lab_leak_count, lab_leak_reset, lab_leak_report,
 #              lab_tunnel_packets, lab_dns_queries, lab_dns_reset, lab_dns_set
@@ -816,6 +816,22 @@ lab_vpn_provider() {
 	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$exit4"
 }
 
+# lab_vpn_move NAME ADDRESS: provider NAME moves to ADDRESS (in 198.51.100.0/24):
+# it gets the address, its host name resolves to it from now on, the old
+# endpoint address stops answering tunnel packets, and the leak meter counts
+# tunnel packets to the new address as the tunnel's ("tunnel NAME moved").
+# The exit address (SNAT) stays.
+lab_vpn_move() {
+	local name=$1 address=$2
+	local port=${LAB_VPN_ENDPOINT[$name]##*:} old=${LAB_VPN_ENDPOINT[$name]%:*}
+	_lab_addr vpn up0 "$address/24" || return 1
+	lab_exec wan iptables-legacy -I LAB-LEAK 1 -p udp -d "$address" --dport "$port" \
+		-m comment --comment "tunnel $name moved" -j RETURN || return 1
+	lab_exec vpn iptables-legacy -A INPUT -p udp -d "$old" --dport "$port" -j DROP || return 1
+	LAB_VPN_ENDPOINT[$name]=$address:$port
+	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$address"
+}
+
 # lab_client_wg_set NAME DEVICE MARK: give the client's wireguard-go DEVICE the
 # key, the peer (provider NAME, all addresses) and the firewall mark MARK, as
 # `wg set` does. (What vpnsteerd does through the UAPI socket, issue 4 item 2.)
@@ -888,9 +904,10 @@ lab_steer_mark() {
 	echo $((10000 + ${LAB_STEER_ID[$1]:?lab: no VPN $1 in the spec}))
 }
 
-# lab_steer_spec NAME:ID...: write the spec $LAB_SPEC with one userspace
+# lab_steer_spec NAME:ID[:name]...: write the spec $LAB_SPEC with one userspace
 # WireGuard VPN per provider NAME (lab_vpn_provider), with that id; its DNS is
-# the public DNS (reached through the tunnel).
+# the public DNS (reached through the tunnel). With ":name", the endpoint is the
+# provider's host name at the public DNS instead of its address.
 lab_steer_spec() {
 	LAB_SPEC=$LAB_DIR/vpns.json
 	local pair name id separator=""
@@ -898,6 +915,11 @@ lab_steer_spec() {
 		printf '{\n  "version": 1,\n  "vpns": {'
 		for pair in "$@"; do
 			name=${pair%%:*} id=${pair#*:}
+			local endpoint=${LAB_VPN_ENDPOINT[$name]:-}
+			if [[ "$id" == *:name ]]; then
+				id=${id%:name}
+				endpoint=${LAB_VPN_HOSTNAME[$name]}:${endpoint##*:}
+			fi
 			[[ -n "${LAB_VPN_PUBKEY[$name]:-}" ]] || {
 				echo "lab: no provider $name" >&2
 				return 1
@@ -906,7 +928,7 @@ lab_steer_spec() {
 			LAB_STEER_VPNS+=("$name")
 			printf '%s\n    "%s": { "id": %d, "implementation": "userspace",' "$separator" "$name" "$id"
 			printf '\n      "endpoint": "%s", "publicKey": "%s",' \
-				"${LAB_VPN_ENDPOINT[$name]}" "${LAB_VPN_PUBKEY[$name]}"
+				"$endpoint" "${LAB_VPN_PUBKEY[$name]}"
 			printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"],' \
 				"${LAB_VPN_ADDR4[$name]}" "${LAB_VPN_ADDR6[$name]}" "$LAB_PUBLIC_DNS4"
 			printf '\n      "privateKeyFile": "%s" }' "${LAB_VPN_CLIENT_KEY[$name]}"
@@ -922,9 +944,8 @@ lab_steer_spec() {
 # RESOLVED_DIR (lab_extract_resolved), systemd-resolved runs too, before
 # networkd, which hands it each link's DNS servers.
 #
-# Stand-in, until vpnsteerd does it itself (issue 4 item 2): the key, the peer
-# and the firewall mark are given to each wireguard-go device with `wg set`
-# (lab_client_wg_set), as vpnsteerd will through the UAPI socket.
+# vpnsteerd gives each wireguard-go device its key, peer and firewall mark
+# through the UAPI socket (issue 4 item 2); nothing in the lab does it for it.
 lab_steer_start() {
 	local generator=$1 vpnsteerd=$2 resolved=${3:-}
 	[[ -n "$LAB_SPEC" ]] || {
@@ -982,8 +1003,9 @@ lab_steer_start() {
 }
 
 # lab_steer_start_tunnel NAME: run the generated vpn-NAME-wireguard-go.service's
-# ExecStart= (daemon name wireguard-go-NAME), give the device its key and peer,
-# and wait until networkd has put its address and table route on it.
+# ExecStart= (daemon name wireguard-go-NAME) and wait until networkd has put its
+# address and table route on it, and, when vpnsteerd runs, until vpnsteerd has
+# given the device its key and peer.
 lab_steer_start_tunnel() {
 	local name=$1 unit command
 	unit=$LAB_DIR/normal/vpn-$name-wireguard-go.service
@@ -995,8 +1017,21 @@ lab_steer_start_tunnel() {
 	lab_spawn client "wireguard-go-$name" "${command[@]}" || return 1
 	lab_wait_daemon "wireguard-go-$name" lab_exec client test -S "/run/wireguard/$name.sock" ||
 		return 1
-	lab_client_wg_set "$name" "$name" "$(lab_steer_mark "$name")" || return 1
-	lab_wait_daemon client-networkd _lab_route_in_table "$name" "${LAB_STEER_ID[$name]}"
+	lab_wait_daemon client-networkd _lab_route_in_table "$name" "${LAB_STEER_ID[$name]}" ||
+		return 1
+	if lab_alive vpnsteerd; then
+		lab_wait_daemon vpnsteerd lab_steer_configured "$name"
+	fi
+}
+
+# lab_steer_configured NAME: the client's device NAME holds the key, the firewall
+# mark and the peer of the spec (what vpnsteerd gives it).
+lab_steer_configured() {
+	local name=$1 mark
+	mark=$(printf '0x%x' "$(lab_steer_mark "$name")")
+	[[ "$(lab_exec client wg show "$name" private-key)" == "$(cat "${LAB_VPN_CLIENT_KEY[$name]}")" ]] &&
+		[[ "$(lab_exec client wg show "$name" fwmark)" == "$mark" ]] &&
+		[[ "$(lab_exec client wg show "$name" peers)" == "${LAB_VPN_PUBKEY[$name]}" ]]
 }
 
 _lab_uplink_configured() {
@@ -1013,8 +1048,16 @@ _lab_route_in_table() {
 # name NAME, default vpnsteerd) and wait until it serves org.vpnsteer1.
 lab_steer_start_daemon() {
 	local vpnsteerd=$1 name=${2:-vpnsteerd}
-	lab_spawn client "$name" "$vpnsteerd" --spec "$LAB_SPEC" || return 1
-	lab_wait_daemon "$name" lab_steer_system_wide
+	# LAB_STEER_ARGS: more options for vpnsteerd, split on spaces.
+	# shellcheck disable=SC2086
+	lab_spawn client "$name" "$vpnsteerd" --spec "$LAB_SPEC" ${LAB_STEER_ARGS:-} || return 1
+	lab_wait_daemon "$name" lab_steer_system_wide || return 1
+	local vpn
+	for vpn in "${LAB_STEER_VPNS[@]}"; do
+		if lab_exec client test -S "/run/wireguard/$vpn.sock"; then
+			lab_wait_daemon "$name" lab_steer_configured "$vpn" || return 1
+		fi
+	done
 }
 
 # lab_steer_call METHOD [SIGNATURE ARGUMENT...]: org.vpnsteer1.Manager.METHOD.

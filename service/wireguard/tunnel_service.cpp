@@ -1,0 +1,69 @@
+#include "service/wireguard/tunnel_service.hpp"
+
+#include "service/wireguard/open_device.hpp"
+
+#include <ctime>
+#include <net/if.h>
+#include <system_error>
+
+namespace vpnsteer::wireguard {
+
+namespace {
+
+constexpr std::uint64_t tickMicroseconds = 1'000'000;
+
+void check(int result, const char* what) {
+    if (result < 0) {
+        throw std::system_error(-result, std::generic_category(), what);
+    }
+}
+
+} // namespace
+
+TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
+                             TunnelsSettings settings, dbus::Journal journal)
+    : resolver_(event)
+    , tunnels_(TunnelsSystem{
+                   .openDevice = [](const Vpn& vpn) { return openDevice(vpn); },
+                   .interfaceIndex =
+                       [](const std::string& name) { return if_nametoindex(name.c_str()); },
+                   .resolver = &resolver_,
+                   .now = [] { return Clock::now(); },
+                   .wallSeconds = [] { return static_cast<std::uint64_t>(std::time(nullptr)); },
+               },
+               settings, std::move(journal),
+               [&manager](const std::string& vpn, const std::vector<std::string>& properties) {
+                   manager.announceTunnel(vpn, properties);
+               })
+    , links_(LinkEvents{
+          .appeared = [this](const std::string& name,
+                             unsigned index) { tunnels_.linkAppeared(name, index); },
+          .removed = [this](const std::string& name,
+                            unsigned index) { tunnels_.linkRemoved(name, index); },
+          .eventsLost = [this] { tunnels_.tick(); },
+      }) {
+    sd_event_source* source = nullptr;
+    check(sd_event_add_io(event, &source, links_.fd(), EPOLLIN, &TunnelService::onLinks, this),
+          "watching the netlink link monitor");
+    linkSource_.reset(source);
+    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, tickMicroseconds, 0,
+                                     &TunnelService::onTick, this),
+          "adding the WireGuard timer");
+    timer_.reset(source);
+    check(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling the WireGuard timer");
+    manager.addFollower(tunnels_);
+    manager.setTunnelFigures(tunnels_);
+}
+
+int TunnelService::onLinks(sd_event_source*, int, uint32_t, void* self) {
+    static_cast<TunnelService*>(self)->links_.readPending();
+    return 0;
+}
+
+int TunnelService::onTick(sd_event_source* source, uint64_t, void* self) {
+    static_cast<TunnelService*>(self)->tunnels_.tick();
+    sd_event_source_set_time_relative(source, tickMicroseconds);
+    return 0;
+}
+
+} // namespace vpnsteer::wireguard

@@ -1,0 +1,35 @@
+// WireguardTunnels on vpnsteerd's sd-event loop: the link monitor, the one-second timer,
+// and the hookup to the D-Bus manager (spec follower, live figures, PropertiesChanged).
+#pragma once
+
+#include "service/dbus/bus_event_source.hpp"
+#include "service/dbus/manager_object.hpp"
+#include "service/wireguard/dns_resolver.hpp"
+#include "service/wireguard/link_monitor.hpp"
+#include "service/wireguard/tunnels.hpp"
+
+#include <memory>
+#include <systemd/sd-event.h>
+
+namespace vpnsteer::wireguard {
+
+class TunnelService {
+public:
+    // Registers with `manager` (call before manager.start()). Throws std::system_error.
+    TunnelService(sd_event* event, dbus::ManagerObject& manager, TunnelsSettings settings,
+                  dbus::Journal journal);
+    TunnelService(const TunnelService&) = delete;
+    TunnelService& operator=(const TunnelService&) = delete;
+
+private:
+    static int onLinks(sd_event_source*, int, uint32_t, void* self);
+    static int onTick(sd_event_source* source, uint64_t, void* self);
+
+    UplinkDnsResolver resolver_;
+    WireguardTunnels tunnels_;
+    LinkMonitor links_;
+    dbus::EventSourcePtr linkSource_;
+    dbus::EventSourcePtr timer_;
+};
+
+} // namespace vpnsteer::wireguard

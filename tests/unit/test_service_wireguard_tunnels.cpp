@@ -1,0 +1,210 @@
+// WireguardTunnels (service/wireguard/tunnels.hpp) against a fake device and resolver: what
+// vpnsteerd gives a device, when, and when it leaves it alone.
+#include "service/wireguard/tunnels.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace vpnsteer::wireguard {
+namespace {
+
+constexpr std::string_view privateBase64 = "SIgO7mCrWducMxASktbLIGUCPVJYoDVNjPTWR6WwSH0=";
+constexpr std::string_view devicePublic = "7ndtbfb9rlRF4Cr14RN5pgnY2NIe9t/3xgArwKuZwSM=";
+constexpr std::string_view peerPublic = "CnrPRVkev5/drZpq2Dg9CF+uTER3SaxTN1yPQEkxdEs=";
+
+// The kernel side of one device: applies changes the way wireguard-go does.
+struct DeviceState {
+    std::vector<std::string> operations;
+    DeviceStatus status;
+};
+
+class FakeDevice final : public WireguardDevice {
+public:
+    explicit FakeDevice(DeviceState& state)
+        : state_(state) {}
+    void apply(const DeviceChange& change) override {
+        if (change.privateKey) {
+            state_.status.publicKey = publicKeyOf(*change.privateKey);
+        }
+        if (change.firewallMark) {
+            state_.status.firewallMark = *change.firewallMark;
+        }
+        if (change.replacePeer) {
+            state_.status.peers = {
+                PeerStatus{change.replacePeer->publicKey, change.replacePeer->endpoint, 0, 0, 0}};
+            state_.operations.push_back("replace peer at " +
+                                        (change.replacePeer->endpoint
+                                             ? change.replacePeer->endpoint->toString()
+                                             : std::string("none")));
+        }
+        if (change.updateEndpoint) {
+            for (PeerStatus& peer : state_.status.peers) {
+                if (peer.publicKey == change.updateEndpoint->peer) {
+                    peer.endpoint = change.updateEndpoint->endpoint;
+                }
+            }
+            state_.operations.push_back("endpoint " + change.updateEndpoint->endpoint.toString());
+        }
+    }
+    DeviceStatus status() override { return state_.status; }
+    std::string_view kind() const override { return "fake"; }
+
+private:
+    DeviceState& state_;
+};
+
+class FakeResolver final : public EndpointResolver {
+public:
+    std::vector<std::pair<std::string, Done>> pending;
+    void resolve(const std::string& host, const WanSettings&, Done done) override {
+        pending.emplace_back(host, std::move(done));
+    }
+    void answer(std::string_view address) {
+        ResolveResult result;
+        auto endpoint = IpEndpoint::fromLiteral(address, 1);
+        result.addresses.push_back(ResolvedAddress{endpoint->family, endpoint->address});
+        auto [host, done] = std::move(pending.front());
+        pending.erase(pending.begin());
+        done(result);
+    }
+};
+
+class TunnelsTest : public testing::Test {
+protected:
+    void SetUp() override {
+        char path[] = "/tmp/vpnsteer-test-key.XXXXXX";
+        const int fd = mkstemp(path);
+        ASSERT_GE(fd, 0);
+        ::close(fd);
+        keyFile_ = path;
+        std::ofstream(keyFile_) << privateBase64 << "\n";
+    }
+    void TearDown() override { std::remove(keyFile_.c_str()); }
+
+    Spec spec(const std::string& endpointHost) {
+        Vpn vpn;
+        vpn.name = "us";
+        vpn.id = 1;
+        vpn.implementation = WireguardImplementation::userspace;
+        vpn.privateKeyFile = keyFile_;
+        vpn.peers.push_back(WireguardPeer{
+            "gw", std::string(peerPublic), Endpoint{endpointHost, 51820, false}, {}, {}});
+        Spec spec;
+        spec.vpns.emplace("us", vpn);
+        return spec;
+    }
+
+    WireguardTunnels make() {
+        return WireguardTunnels(
+            TunnelsSystem{
+                .openDevice = [this](const Vpn&) { return std::make_unique<FakeDevice>(device_); },
+                .interfaceIndex = [this](const std::string&) { return index_; },
+                .resolver = &resolver_,
+                .now = [this] { return now_; },
+                .wallSeconds = [] { return std::uint64_t{1'700'000'000}; },
+            },
+            TunnelsSettings{}, [this](int, std::string_view text) { journal_.emplace_back(text); },
+            [this](const std::string& vpn, const std::vector<std::string>& properties) {
+                for (const std::string& property : properties) {
+                    announced_.push_back(vpn + "." + property);
+                }
+            });
+    }
+
+    std::string keyFile_;
+    DeviceState device_;
+    FakeResolver resolver_;
+    unsigned index_ = 7;
+    Clock::time_point now_{};
+    std::vector<std::string> journal_;
+    std::vector<std::string> announced_;
+};
+
+TEST_F(TunnelsTest, GivesAnExistingDeviceItsKeyMarkAndPeer) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("198.51.100.1"));
+    EXPECT_EQ(device_.operations, std::vector<std::string>{"replace peer at 198.51.100.1:51820"});
+    ASSERT_TRUE(device_.status.publicKey);
+    EXPECT_EQ(toBase64(*device_.status.publicKey), devicePublic);
+    EXPECT_EQ(device_.status.firewallMark, 10001u);
+    auto figures = tunnels.tunnelFigures("us");
+    ASSERT_TRUE(figures);
+    EXPECT_EQ(figures->publicKey, devicePublic);
+    EXPECT_EQ(figures->endpoint, "198.51.100.1:51820");
+    EXPECT_EQ(announced_, (std::vector<std::string>{"us.PublicKey", "us.Endpoint"}));
+    EXPECT_TRUE(resolver_.pending.empty()) << "an address needs no DNS";
+}
+
+TEST_F(TunnelsTest, LeavesAConfiguredDeviceAlone) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("198.51.100.1"));
+    // vpnsteerd restarts: the new one adopts the device instead of resetting its session.
+    WireguardTunnels restarted = make();
+    restarted.specApplied(spec("198.51.100.1"));
+    now_ += std::chrono::seconds(10);
+    restarted.tick();
+    EXPECT_EQ(device_.operations.size(), 1u);
+}
+
+TEST_F(TunnelsTest, ConfiguresADeviceThatAppearsOrComesBack) {
+    index_ = 0;
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("198.51.100.1"));
+    EXPECT_TRUE(device_.operations.empty()) << "no device yet";
+    index_ = 8;
+    tunnels.linkAppeared("us", 8);
+    EXPECT_EQ(device_.operations.size(), 1u);
+    // wireguard-go restarted: a new device, empty, under a new index.
+    tunnels.linkRemoved("us", 8);
+    device_.status = DeviceStatus{};
+    index_ = 9;
+    tunnels.linkAppeared("us", 9);
+    EXPECT_EQ(device_.operations.size(), 2u);
+    tunnels.linkAppeared("other", 10);
+    EXPECT_EQ(device_.operations.size(), 2u);
+}
+
+TEST_F(TunnelsTest, ResolvesHostNamesAndFollowsTheirAddress) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("vpn.example"));
+    EXPECT_EQ(device_.operations, std::vector<std::string>{"replace peer at none"});
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    EXPECT_EQ(resolver_.pending.front().first, "vpn.example");
+    resolver_.answer("198.51.100.1");
+    EXPECT_EQ(device_.operations.back(), "endpoint 198.51.100.1:51820");
+    EXPECT_EQ(tunnels.tunnelFigures("us")->endpoint, "198.51.100.1:51820");
+
+    // Not before the interval...
+    now_ += std::chrono::seconds(30);
+    tunnels.tick();
+    EXPECT_TRUE(resolver_.pending.empty());
+    // ...then again; the same address changes nothing.
+    now_ += std::chrono::seconds(31);
+    tunnels.tick();
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    resolver_.answer("198.51.100.1");
+    EXPECT_EQ(device_.operations.size(), 2u);
+    // The provider moved.
+    now_ += std::chrono::seconds(61);
+    tunnels.tick();
+    resolver_.answer("198.51.100.101");
+    EXPECT_EQ(device_.operations.back(), "endpoint 198.51.100.101:51820");
+    EXPECT_EQ(tunnels.tunnelFigures("us")->endpoint, "198.51.100.101:51820");
+}
+
+TEST_F(TunnelsTest, AStaleHandshakeResolvesEarly) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("vpn.example"));
+    resolver_.answer("198.51.100.1");
+    device_.status.peers[0].latestHandshake = 1'700'000'000 - 200; // older than 135 s
+    now_ += std::chrono::seconds(6);
+    tunnels.tick(); // the check reads the stale handshake
+    tunnels.tick();
+    EXPECT_EQ(resolver_.pending.size(), 1u) << "well before the 60 s interval";
+}
+
+} // namespace
+} // namespace vpnsteer::wireguard
