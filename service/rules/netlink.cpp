@@ -66,4 +66,43 @@ void RouteNetlinkSocket::dumpWith(nl_msg* message, const std::string& whatWasDum
     }
 }
 
+NetlinkSocketPtr openNotificationSocket(std::initializer_list<int> groups,
+                                        int (*onMessage)(nl_msg*, void*), void* context,
+                                        const std::string& what, int bufferBytes) {
+    NetlinkSocketPtr socket(nl_socket_alloc());
+    if (!socket)
+        throw std::bad_alloc();
+    // Notifications carry sequence number 0 and come unasked.
+    nl_socket_disable_seq_check(socket.get());
+    nl_socket_modify_cb(socket.get(), NL_CB_VALID, NL_CB_CUSTOM, onMessage, context);
+    if (int error = nl_connect(socket.get(), NETLINK_ROUTE); error < 0)
+        throw netlinkError(error, "connecting " + what);
+    for (int group : groups)
+        if (int error = nl_socket_add_membership(socket.get(), group); error < 0)
+            throw netlinkError(error,
+                               "joining netlink group " + std::to_string(group) + " on " + what);
+    if (bufferBytes != 0)
+        if (int error = nl_socket_set_buffer_size(socket.get(), bufferBytes, 0); error < 0)
+            throw netlinkError(error, "sizing the receive buffer of " + what);
+    if (int error = nl_socket_set_nonblocking(socket.get()); error < 0)
+        throw netlinkError(error, "making " + what + " non-blocking");
+    return socket;
+}
+
+void readNotifications(nl_sock* socket, const std::function<void()>& eventsLost) {
+    for (;;) {
+        const int result = nl_recvmsgs_default(socket);
+        if (result == -NLE_AGAIN)
+            return;
+        if (result < 0) {
+            // ENOBUFS (which libnl reports as NLE_NOMEM) or anything else: what was missed
+            // is unknown.
+            if (eventsLost)
+                eventsLost();
+            if (result != -NLE_NOMEM)
+                return;
+        }
+    }
+}
+
 } // namespace vpnsteer::rules

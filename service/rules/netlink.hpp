@@ -5,6 +5,8 @@
 #include "core/spec.hpp"
 
 #include <exception>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <netlink/errno.h>
 #include <netlink/handlers.h>
@@ -43,6 +45,18 @@ inline std::system_error netlinkError(int code, const std::string& whatWasTried)
 inline bool ipv6Absent(AddressFamily family, int netlinkCode) {
     return family == AddressFamily::ipv6 && netlinkCode == -NLE_AF_NOSUPPORT;
 }
+
+// A non-blocking NETLINK_ROUTE socket that receives the notifications of `groups`
+// (RTNLGRP_*) and hands each valid message to `onMessage(message, context)`. `what` names
+// the socket in errors ("the netlink link monitor socket"); `bufferBytes`, if not 0, sizes
+// its receive buffer. Throws std::system_error on failure.
+NetlinkSocketPtr openNotificationSocket(std::initializer_list<int> groups,
+                                        int (*onMessage)(nl_msg*, void*), void* context,
+                                        const std::string& what, int bufferBytes = 0);
+
+// Reads every notification queued on `socket`. When some were lost (the kernel's buffer
+// overran) or reading failed, calls `eventsLost` (if set) so the caller compares everything.
+void readNotifications(nl_sock* socket, const std::function<void()>& eventsLost);
 
 // Allocates a netlink message, throwing std::bad_alloc when libnl cannot.
 NetlinkMessagePtr allocateMessage(int type, int flags);

@@ -3,48 +3,20 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
-#include <new>
 
 namespace vpnsteer::wireguard {
 
 LinkMonitor::LinkMonitor(LinkEvents events)
     : events_(std::move(events))
-    , socket_(nl_socket_alloc()) {
-    if (!socket_) {
-        throw std::bad_alloc();
-    }
-    nl_socket_disable_seq_check(socket_.get());
-    nl_socket_modify_cb(socket_.get(), NL_CB_VALID, NL_CB_CUSTOM, &LinkMonitor::onMessage, this);
-    if (int error = nl_connect(socket_.get(), NETLINK_ROUTE); error < 0) {
-        throw rules::netlinkError(error, "connecting the netlink link monitor socket");
-    }
-    if (int error = nl_socket_add_memberships(socket_.get(), RTNLGRP_LINK, 0); error < 0) {
-        throw rules::netlinkError(error, "joining the netlink link group");
-    }
-    if (int error = nl_socket_set_nonblocking(socket_.get()); error < 0) {
-        throw rules::netlinkError(error, "making the netlink link monitor socket non-blocking");
-    }
-}
+    , socket_(rules::openNotificationSocket({RTNLGRP_LINK}, &LinkMonitor::onMessage, this,
+                                            "the netlink link monitor socket")) {}
 
 int LinkMonitor::fd() const {
     return nl_socket_get_fd(socket_.get());
 }
 
 void LinkMonitor::readPending() {
-    for (;;) {
-        const int result = nl_recvmsgs_default(socket_.get());
-        if (result == -NLE_AGAIN) {
-            return;
-        }
-        if (result < 0) {
-            if (events_.eventsLost) {
-                events_.eventsLost();
-            }
-            if (result != -NLE_NOMEM) {
-                return;
-            }
-        }
-    }
+    rules::readNotifications(socket_.get(), events_.eventsLost);
 }
 
 int LinkMonitor::onMessage(nl_msg* message, void* opaque) {
