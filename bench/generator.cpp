@@ -2,7 +2,7 @@
 // write every file, exit) for 1, 10 and 99 VPNs, next to systemd's own
 // systemd-fstab-generator for an fstab of 1, 10 and 99 entries, measured in the same run.
 //
-// Target (issue 2): 99 VPNs (about five files each) in no more time than fstab-generator takes
+// Target (issue 2): 99 VPNs (four files each) in no more time than fstab-generator takes
 // for 99 entries, comparing medians.
 //
 // Both generators run with temporary output folders, fresh and empty for every run as systemd

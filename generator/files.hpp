@@ -29,22 +29,35 @@ enum class WriteResult { written, unchanged };
 WriteResult writeFileAtomically(const std::filesystem::path& dir, const std::string& name,
                                 std::string_view contents);
 
+// Whether anything may read a folder while the generator writes into it.
+enum class Readers {
+    // systemd's generator folders: systemd empties them before it runs the generators and
+    // reads them only after every generator has exited (systemd.generator(7)).
+    none,
+    // /run/systemd/network: systemd-networkd may load it at any moment (networkctl reload).
+    concurrent,
+};
+
 // A folder the generator writes many files into, opened once.
 class OutputDirectory {
 public:
     // Throws std::system_error when `path` cannot be opened as a folder.
-    explicit OutputDirectory(std::filesystem::path path);
+    explicit OutputDirectory(std::filesystem::path path, Readers readers = Readers::concurrent);
     OutputDirectory(const OutputDirectory&) = delete;
     OutputDirectory& operator=(const OutputDirectory&) = delete;
     ~OutputDirectory();
 
     // As writeFileAtomically. `mayExist` = false promises nothing is there yet (from a
-    // listing made before), which saves the comparison; it is still handled if wrong.
+    // listing made before), which saves the comparison; it is still handled if wrong. In a
+    // folder without readers, a new file is written in place: nobody can see it half done.
     WriteResult write(const std::string& name, std::string_view contents, bool mayExist);
 
 private:
+    bool writeNew(const std::string& name, std::string_view contents);
+
     std::filesystem::path path_;
     int fd_;
+    Readers readers_;
 };
 
 // The names of the entries in `dir` (not "." and ".."), sorted; empty when `dir` does

@@ -69,7 +69,6 @@ struct Arguments {
     std::string specPath = VPNSTEER_SPEC_PATH;
     std::string networkDir = VPNSTEER_NETWORK_DIR;
     std::string cliPath = VPNSTEER_CLI_PATH;
-    std::string wireguardGoPath = VPNSTEER_WIREGUARD_GO_PATH;
     std::optional<bool> kernelWireguard; // nullopt: ask the running kernel
     std::string normalDir;
 };
@@ -83,22 +82,19 @@ void printUsage(std::FILE* to) {
                  "  --spec FILE                 the spec (default %s)\n"
                  "  --network-dir DIR           where networkd files go (default %s)\n"
                  "  --cli PATH                  the vpnsteer program the units run (default %s)\n"
-                 "  --wireguard-go PATH         wireguard-go (default %s)\n"
                  "  --kernel-wireguard yes|no   how \"implementation\": \"auto\" resolves\n"
                  "                              (default: ask the running kernel)\n"
                  "  -h, --help                  show this help\n",
-                 VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH,
-                 VPNSTEER_WIREGUARD_GO_PATH);
+                 VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH);
 }
 
 // Returns an exit status when the program should stop right away.
 std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, Log& log) {
-    enum { spec = 256, networkDir, cli, wireguardGo, kernelWireguard };
+    enum { spec = 256, networkDir, cli, kernelWireguard };
     static const option options[] = {
         {"spec", required_argument, nullptr, spec},
         {"network-dir", required_argument, nullptr, networkDir},
         {"cli", required_argument, nullptr, cli},
-        {"wireguard-go", required_argument, nullptr, wireguardGo},
         {"kernel-wireguard", required_argument, nullptr, kernelWireguard},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
@@ -114,9 +110,6 @@ std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, L
             break;
         case cli:
             arguments.cliPath = optarg;
-            break;
-        case wireguardGo:
-            arguments.wireguardGoPath = optarg;
             break;
         case kernelWireguard:
             if (std::string_view(optarg) == "yes" || std::string_view(optarg) == "no") {
@@ -160,14 +153,14 @@ bool anyResolvesAtRunTime(const Spec& spec) {
 
 // Writes every file, going on past a failure. Returns false if any failed. `existing` is
 // what a listing found in `dir` before; files not in it are known to be new.
-bool writeFiles(const std::filesystem::path& dir, const FileSet& files,
+bool writeFiles(const std::filesystem::path& dir, Readers readers, const FileSet& files,
                 const std::vector<std::string>& existing, Log& log) {
     if (files.empty())
         return true;
     std::optional<OutputDirectory> output;
     try {
         makeDirectories(dir);
-        output.emplace(dir);
+        output.emplace(dir, readers);
     } catch (const std::system_error& error) {
         log.error(error.what());
         return false;
@@ -186,7 +179,7 @@ bool writeFiles(const std::filesystem::path& dir, const FileSet& files,
 }
 
 int run(const Arguments& arguments, Log& log) {
-    RenderOptions options{arguments.specPath, arguments.cliPath, arguments.wireguardGoPath,
+    RenderOptions options{arguments.specPath, arguments.cliPath,
                           arguments.kernelWireguard.value_or(true)};
     if (auto problem = renderOptionsProblem(options)) {
         log.error(*problem);
@@ -227,8 +220,9 @@ int run(const Arguments& arguments, Log& log) {
         log.error(error.what());
         failed = true;
     }
-    failed |= !writeFiles(arguments.normalDir, plan.unitFiles, existingUnits, log);
-    failed |= !writeFiles(arguments.networkDir, plan.networkFiles, existing, log);
+    failed |= !writeFiles(arguments.normalDir, Readers::none, plan.unitFiles, existingUnits, log);
+    failed |=
+        !writeFiles(arguments.networkDir, Readers::concurrent, plan.networkFiles, existing, log);
     if (plan.removeStaleFiles) {
         Removal removal = removeStaleFiles(arguments.networkDir, plan.keepNetworkFiles);
         for (const auto& message : removal.errors)

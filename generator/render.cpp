@@ -256,31 +256,11 @@ std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderO
     return std::move(file).text();
 }
 
-std::string wireguardGoService(const Vpn& vpn, const RenderOptions& options) {
-    IniFile file(options);
-    file.section("Unit")
-        .set("Description",
-             "Userspace WireGuard device " + escapeSpecifiers(vpn.name) + " (wireguard-go)")
-        .set("Documentation", "man:vpnsteer(8)")
-        .set("SourcePath", escapeSpecifiers(options.specPath));
-    file.comment("vpnsteerd sets the key, the peer and the firewall mark once the device exists.");
-
-    file.section("Service")
-        .set("Type", "simple")
-        .set("ExecStart", commandLine(options.wireguardGoPath, {"--foreground", vpn.name}))
-        // A dead device is a dead VPN: the kill-switch routes hold traffic back meanwhile,
-        // and vpnsteerd configures the new device once it appears.
-        .set("Restart", "on-failure")
-        .set("RestartSec", "1s");
-    return std::move(file).text();
-}
-
 } // namespace
 
 std::optional<std::string> renderOptionsProblem(const RenderOptions& options) {
-    for (const auto& [what, path] :
-         {std::pair{"spec path", &options.specPath}, std::pair{"vpnsteer path", &options.cliPath},
-          std::pair{"wireguard-go path", &options.wireguardGoPath}}) {
+    for (const auto& [what, path] : {std::pair{"spec path", &options.specPath},
+                                     std::pair{"vpnsteer path", &options.cliPath}}) {
         const std::string prefix = std::string("the ") + what;
         if (path->empty() || path->front() != '/')
             return prefix + " must be absolute, got " + quoted(*path);
@@ -328,7 +308,7 @@ bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options) {
 }
 
 std::string wireguardGoUnitName(std::string_view vpn) {
-    return "vpn-" + std::string(vpn) + "-wireguard-go.service";
+    return "vpnsteer-wireguard-go@" + std::string(vpn) + ".service";
 }
 
 FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options) {
@@ -353,10 +333,7 @@ FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVp
     requireRenderable(options);
     FileSet files;
     for (const auto& [name, vpn] : spec.vpns) {
-        const bool wireguardGo = usesWireguardGo(vpn, options);
-        files.emplace(vpn.unitName(), vpnService(name, wireguardGo, options));
-        if (wireguardGo)
-            files.emplace(wireguardGoUnitName(name), wireguardGoService(vpn, options));
+        files.emplace(vpn.unitName(), vpnService(name, usesWireguardGo(vpn, options), options));
     }
     for (const auto& name : invalidVpns)
         if (isValidInterfaceName(name) && !spec.vpns.count(name))

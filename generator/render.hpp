@@ -18,9 +18,8 @@ namespace vpnsteer::generator {
 // What the output depends on besides the spec. main() fills it from the command line and
 // compile-time defaults; tests fix it so that expected files do not depend on the build.
 struct RenderOptions {
-    std::string specPath;        // named in every header and in SourcePath=
-    std::string cliPath;         // the vpnsteer CLI, run by vpn-NAME.service
-    std::string wireguardGoPath; // runs the device of a userspace WireGuard VPN
+    std::string specPath; // named in every header and in SourcePath=
+    std::string cliPath;  // the vpnsteer CLI, run by vpn-NAME.service
     // How `"implementation": "auto"` resolves: a kernel WireGuard device from a .netdev,
     // or wireguard-go.
     bool kernelHasWireguard = true;
@@ -43,7 +42,8 @@ std::string fileHeader(const RenderOptions& options);
 // True when the VPN's WireGuard device is wireguard-go's, not the kernel's.
 bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options);
 
-// vpn-NAME-wireguard-go.service
+// vpnsteer-wireguard-go@NAME.service: the instance of the static template (units/) that
+// runs the device of a userspace WireGuard VPN.
 std::string wireguardGoUnitName(std::string_view vpn);
 
 // The .netdev and .network files for systemd-networkd, for every VPN in `spec`.
@@ -52,8 +52,8 @@ FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options);
 
 // The units for the generator's normal folder: vpn-NAME.service for every VPN in `spec`
 // and for each VPN in `invalidVpns` whose name is usable (so that a typo in the spec
-// does not make the unit of a running VPN vanish), and vpn-NAME-wireguard-go.service
-// for userspace WireGuard VPNs.
+// does not make the unit of a running VPN vanish). A userspace WireGuard VPN's unit wants
+// its wireguard-go instance.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
                         const RenderOptions& options);

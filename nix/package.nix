@@ -73,7 +73,7 @@ stdenv.mkDerivation {
     (lib.cmakeFeature "SYSTEMD_TMPFILES_DIR" "${placeholder "out"}/lib/tmpfiles.d")
     (lib.cmakeFeature "DBUS_SYSTEM_POLICY_DIR" "${placeholder "out"}/share/dbus-1/system.d")
     (lib.cmakeFeature "DBUS_SYSTEM_SERVICES_DIR" "${placeholder "out"}/share/dbus-1/system-services")
-    # The generated vpn-NAME-wireguard-go.service runs it by absolute path.
+    # units/vpnsteer-wireguard-go@.service runs it by absolute path.
     (lib.cmakeFeature "VPNSTEER_WIREGUARD_GO_PATH" "${wireguard-go}/bin/wireguard-go")
     (lib.cmakeBool "VPNSTEER_BUILD_TESTS" doCheck)
   ];

@@ -64,8 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
 
     for (bool kernel : {true, false}) {
-        generator::RenderOptions options{"/etc/vpnsteer/vpns.json", "/usr/bin/vpnsteer",
-                                         "/usr/bin/wireguard-go", kernel};
+        generator::RenderOptions options{"/etc/vpnsteer/vpns.json", "/usr/bin/vpnsteer", kernel};
         for (const auto& [file, text] : generator::renderNetworkFiles(result.spec, options))
             requireWellFormed(text);
         for (const auto& [file, text] :

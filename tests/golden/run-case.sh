@@ -53,7 +53,6 @@ run() {
 		--spec "$root/etc/vpnsteer/vpns.json" \
 		--network-dir "$network" \
 		--cli /usr/bin/vpnsteer \
-		--wireguard-go /usr/bin/wireguard-go \
 		"${args[@]}" \
 		"$root/normal" "$root/early" "$root/late" 2>"$1.stderr" || status=$?
 	echo "$status" >"$1.status"

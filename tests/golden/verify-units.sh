@@ -5,11 +5,13 @@
 # Usage: verify-units.sh GENERATOR GOLDEN_DIR
 #
 # verify refuses an ExecStart= whose program does not exist, so the generator runs with
-# --cli and --wireguard-go pointing at stub programs in a temporary folder; everything
-# else in the units is what an installed generator writes. That folder's name holds a
-# space, a specifier and a variable ("stubs %n $HOME"): verify finds the stubs only if
-# the generator escaped all three. --kernel-wireguard=no makes every "auto" VPN
-# userspace, so the wireguard-go units are checked too.
+# --cli pointing at a stub program in a temporary folder; everything else in the units is
+# what an installed generator writes. That folder's name holds a space, a specifier and a
+# variable ("stubs %n $HOME"): verify finds the stub only if the generator escaped all
+# three. --kernel-wireguard=no makes every "auto" VPN userspace, so its unit wants an
+# instance of the static template units/vpnsteer-wireguard-go@.service.in, which lies next
+# to the generated units (its wireguard-go a stub too): verify loads each wanted instance
+# from it, and checks the template itself once.
 #
 # vpnsteerd.service is not part of the tree yet, and verify fails on a Requires= it cannot
 # load: a minimal stand-in is written next to the generated units for this check only.
@@ -34,6 +36,12 @@ for program in vpnsteer wireguard-go; do
 	printf '#!/bin/sh\nexit 0\n' >"$bin/$program"
 	chmod +x "$bin/$program"
 done
+# The template takes its path from CMake, which refuses one that would need quoting.
+template=vpnsteer-wireguard-go@.service
+mkdir -p "$work/plain"
+cp "$bin/wireguard-go" "$work/plain/wireguard-go"
+template_text=$(sed "s|@VPNSTEER_WIREGUARD_GO_PATH@|$work/plain/wireguard-go|" \
+	"$here/../../units/$template.in")
 
 failed=0
 checked=0
@@ -42,13 +50,15 @@ for input in "$golden_dir"/*/input.json; do
 	units=$work/$case_name/normal
 	mkdir -p "$units"
 	env -u SYSTEMD_SCOPE "$generator" --spec "$input" --network-dir "$work/$case_name/network" \
-		--cli "$bin/vpnsteer" --wireguard-go "$bin/wireguard-go" \
+		--cli "$bin/vpnsteer" \
 		--kernel-wireguard=no "$units" 2>/dev/null || true
 	generated=("$units"/*.service)
 	[[ -e ${generated[0]} ]] || continue
 
 	printf '[Unit]\nDescription=stand-in for vpnsteerd (verify-units.sh)\n\n[Service]\nExecStart=%s\n' \
 		"$(command -v true)" >"$units/vpnsteerd.service"
+	printf '%s\n' "$template_text" >"$units/$template"
+	[[ $checked -gt 0 ]] || generated+=("$units/$template")
 	for unit in "${generated[@]}"; do
 		checked=$((checked + 1))
 		status=0

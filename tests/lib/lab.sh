@@ -882,7 +882,7 @@ lab_app_attach() {
 # The product as a host runs it, on top of lab_topology: vpnsteer-generator's
 # files in the client's /run/systemd/network, the real systemd-networkd (with
 # units/networkd-vpnsteer.conf as a drop-in) managing the uplink, the tunnels
-# and the bridges, wireguard-go started by the generated unit's ExecStart=, a
+# and the bridges, wireguard-go started as its unit's ExecStart= says, a
 # private dbus-daemon, and vpnsteerd; busctl is the client.
 #
 #   lab_topology
@@ -1002,16 +1002,23 @@ lab_steer_start() {
 	lab_steer_start_daemon "$vpnsteerd"
 }
 
-# lab_steer_start_tunnel NAME: run the generated vpn-NAME-wireguard-go.service's
-# ExecStart= (daemon name wireguard-go-NAME) and wait until networkd has put its
-# address and table route on it, and, when vpnsteerd runs, until vpnsteerd has
-# given the device its key and peer.
+# lab_steer_start_tunnel NAME: start NAME's wireguard-go as systemd would: the
+# generated vpn-NAME.service wants vpnsteer-wireguard-go@NAME.service, whose
+# ExecStart= comes from the static template (units/, with this machine's
+# wireguard-go and %i = NAME; daemon name wireguard-go-NAME). Waits until
+# networkd has put its address and table route on it, and, when vpnsteerd
+# runs, until vpnsteerd has given the device its key and peer.
 lab_steer_start_tunnel() {
-	local name=$1 unit command
-	unit=$LAB_DIR/normal/vpn-$name-wireguard-go.service
-	read -ra command <<<"$(sed -n 's/^ExecStart=//p' "$unit")" || return 1
+	local name=$1 instance="vpnsteer-wireguard-go@$1.service" line command
+	grep -qx "Wants=.* $instance" "$LAB_DIR/normal/vpn-$name.service" || {
+		echo "lab: vpn-$name.service does not want $instance" >&2
+		return 1
+	}
+	line=$(sed -n 's/^ExecStart=//p' "$LAB_UNITS_DIR/vpnsteer-wireguard-go@.service.in")
+	line=${line//@VPNSTEER_WIREGUARD_GO_PATH@/$(command -v wireguard-go)}
+	read -ra command <<<"${line//%i/$name}" || return 1
 	((${#command[@]} > 0)) || {
-		echo "lab: no ExecStart= in $unit" >&2
+		echo "lab: no ExecStart= in the wireguard-go template" >&2
 		return 1
 	}
 	lab_spawn client "wireguard-go-$name" "${command[@]}" || return 1
