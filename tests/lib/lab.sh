@@ -845,7 +845,8 @@ lab_vpn_move() {
 # client can move between them. Sets the LAB_VPN_*[NAME] values, appends NAME to
 # LAB_GATEWAYS[GROUP] and its key to LAB_VPN_PUBKEY[GROUP] (a list), registers
 # NAME.vpn.lab.example, and teaches the leak meter its tunnel ("tunnel NAME").
-# IPv4 only. lab_gateway_kill and lab_gateway_revive stop and restart it.
+# The tunnel carries both families, but only IPv4 has an exit: IPv6 ends at the
+# gateway. lab_gateway_kill and lab_gateway_revive stop and restart it.
 lab_vpn_gateway() {
 	local group=$1 name=$2 k=$3
 	[[ "$k" =~ ^[1-9][0-9]?$ ]] || {
@@ -857,6 +858,7 @@ lab_vpn_gateway() {
 		LAB_VPN_CLIENT_KEY[$group]=$LAB_DIR/vpn-$group-client.key
 		(umask 077 && wg genkey >"${LAB_VPN_CLIENT_KEY[$group]}") || return 1
 		LAB_VPN_ADDR4[$group]=10.20.$((200 + k)).2
+		LAB_VPN_ADDR6[$group]=2001:db8:$((200 + k))::2
 	fi
 	local provider_key=$LAB_DIR/vpn-$name-provider.key
 	(umask 077 && wg genkey >"$provider_key") || return 1
@@ -895,11 +897,13 @@ lab_gateway_kill() {
 # port and the group's client as its peer.
 lab_gateway_revive() {
 	local name=$1 group=${LAB_GATEWAY_GROUP[$1]:?lab: no gateway $1}
-	local inner=${LAB_VPN_ADDR4[$group]%.*} port=${LAB_VPN_ENDPOINT[$name]##*:}
+	local inner=${LAB_VPN_ADDR4[$group]%.*} inner6=${LAB_VPN_ADDR6[$group]%::2}
+	local port=${LAB_VPN_ENDPOINT[$name]##*:}
 	lab_start_wireguard_go "$name" wg0 || return 1
 	lab_exec "$name" wg set wg0 listen-port "$port" private-key "$LAB_DIR/vpn-$name-provider.key" \
-		peer "$(wg pubkey <"${LAB_VPN_CLIENT_KEY[$group]}")" allowed-ips "$inner.2/32" || return 1
-	_lab_addr "$name" wg0 "$inner.1/24" || return 1
+		peer "$(wg pubkey <"${LAB_VPN_CLIENT_KEY[$group]}")" \
+		allowed-ips "$inner.2/32,$inner6::2/128" || return 1
+	_lab_addr "$name" wg0 "$inner.1/24" "$inner6::1/64" || return 1
 	lab_exec "$name" ip link set wg0 up
 }
 
@@ -1025,7 +1029,8 @@ lab_steer_spec_gateways() {
 	{
 		printf '{\n  "version": 1,\n  "vpns": {\n    "%s": { "id": %d, "implementation": "userspace",' \
 			"$group" "$id"
-		printf '\n      "addrV4": "%s", "dns": ["%s"],' "${LAB_VPN_ADDR4[$group]}" "$LAB_PUBLIC_DNS4"
+		printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"],' "${LAB_VPN_ADDR4[$group]}" \
+			"${LAB_VPN_ADDR6[$group]}" "$LAB_PUBLIC_DNS4"
 		[[ -z "$failover" ]] || printf '\n      "failover": %s,' "$failover"
 		printf '\n      "privateKeyFile": "%s",\n      "peers": [' "${LAB_VPN_CLIENT_KEY[$group]}"
 		for name in ${LAB_GATEWAYS[$group]}; do
