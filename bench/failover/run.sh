@@ -32,14 +32,14 @@ gateways_init bench-failover $((120 + 60 * kills)) "$@"
 
 target=30
 wgpeerselector=150
-lab_traffic_start client traffic "$LAB_INET4" || gateways_abort "no traffic"
+lab_traffic_start client traffic "$LAB_INET4" || e2e_abort "no traffic"
 times=()
 for ((i = 1; i <= kills; i++)); do
-	gateways_failover || gateways_abort "kill $i: no failover within 90 s"
+	gateways_failover || e2e_abort "kill $i: no failover within 90 s"
 	times+=("$FAILOVER_SECONDS")
 	printf 'kill %2d: %-5s dead, traffic through %-5s after %7s s\n' "$i" "$FAILOVER_VICTIM" \
 		"$(gateways_active)" "$FAILOVER_SECONDS"
-	lab_gateway_revive "$FAILOVER_VICTIM" || gateways_abort "$FAILOVER_VICTIM did not come back"
+	lab_gateway_revive "$FAILOVER_VICTIM" || e2e_abort "$FAILOVER_VICTIM did not come back"
 done
 lab_traffic_stop traffic
 

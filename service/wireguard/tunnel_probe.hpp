@@ -8,7 +8,8 @@
 // RFC 6761 has resolvers answer *.invalid at once with NXDOMAIN, so the answer costs the
 // provider nothing. Whether an answer comes is not read here: the peer's receive counter
 // tells. One socket per VPN stays open so that answers find it (no ICMP port unreachable
-// back into the tunnel).
+// back into the tunnel); a socket whose device was replaced fails to send and is opened
+// afresh on the next probe.
 #pragma once
 
 #include "core/spec.hpp"
@@ -25,8 +26,6 @@ public:
     // Throws std::system_error naming the VPN and what failed. Does nothing for a VPN
     // without a DNS server of a family it has an address of.
     void send(const Vpn& vpn);
-    // Closes the socket of a VPN that left the spec or whose device went away.
-    void forget(const std::string& vpn) { sockets_.erase(vpn); }
 
 private:
     std::map<std::string, wandns::UniqueFd> sockets_;

@@ -12,39 +12,24 @@
 # Sets G (the VPN's name, unique to the run) and GATEWAYS (gw11 gw12 gw13); G is up
 # system-wide and answering through one of them when it returns.
 
-gateways_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/lib/skip.sh
-source "$gateways_here/../lib/skip.sh"
+# shellcheck source=tests/integration/e2e-lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/e2e-lab.sh"
 
 gateways_init() {
-	local name=$1 deadline=$2 vpnsteerd generator k
-	vpnsteerd=$(realpath "${3:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-	generator=$(realpath "${4:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-	require_root
-	require_command ip nsenter unshare wireguard-go wg iptables-legacy ip6tables-legacy \
-		dnsmasq dig python3 dbus-daemon busctl networkctl /lib/systemd/systemd-networkd
-	# shellcheck source=tests/lib/lab.sh
-	source "$gateways_here/../lib/lab.sh"
-	# shellcheck source=tests/lib/assert.sh
-	source "$gateways_here/../lib/assert.sh"
-
+	local name=$1 deadline=$2 k
+	e2e_require "$3" "$4"
 	lab_init "$name" "$deadline"
-	lab_topology || gateways_abort "the lab topology did not come up"
+	lab_topology || e2e_abort "the lab topology did not come up"
 	G=g$LAB_ID
 	GATEWAYS=(gw11 gw12 gw13)
 	for k in 11 12 13; do
-		lab_vpn_gateway "$G" "gw$k" "$k" || gateways_abort "gateway gw$k did not come up"
+		lab_vpn_gateway "$G" "gw$k" "$k" || e2e_abort "gateway gw$k did not come up"
 	done
-	lab_steer_spec_gateways "$G" 1 || gateways_abort "could not write the spec"
-	lab_steer_start "$generator" "$vpnsteerd" || gateways_abort "the client did not come up"
-	lab_steer_call Up s "$G" >/dev/null || gateways_abort "Up($G) failed"
-	wait_for -t 40 gateways_answering || gateways_abort "no answer through any gateway"
+	lab_steer_spec_gateways "$G" 1 || e2e_abort "could not write the spec"
+	lab_steer_start "$GENERATOR" "$VPNSTEERD" || e2e_abort "the client did not come up"
+	lab_steer_call Up s "$G" >/dev/null || e2e_abort "Up($G) failed"
+	wait_for -t 40 gateways_answering || e2e_abort "no answer through any gateway"
 	echo "lab $LAB_ID up: VPN $G through $(gateways_active)"
-}
-
-gateways_abort() {
-	echo "FAIL: $*" >&2
-	exit 1
 }
 
 # gateways_property NAME: org.vpnsteer1.Vpn.NAME of G, as busctl prints it.
