@@ -121,7 +121,10 @@ Judgement GatewaySelector::observe(const PeerCounters& counters, Clock::time_poi
     const auto seconds = [](int value) { return std::chrono::seconds(value); };
     if (!handshaken_) {
         if (now - installedAt_ >= seconds(settings_.handshakeTimeout)) {
-            judgement.dead = PeerResult::noHandshake;
+            // A peer that had a session when its judging began has gone silent; one that
+            // never had one did not handshake (which a wrong clock can cause).
+            judgement.dead =
+                start_.latestHandshake != 0 ? PeerResult::silent : PeerResult::noHandshake;
             return judgement;
         }
     } else if (lastSend_ > lastReceive_ &&

@@ -13,7 +13,9 @@
 //
 // Liveness. WireGuard gives three figures per peer: the time of the latest handshake and
 // the bytes received and sent. A peer installed from scratch has never handshaken; one
-// that does not within handshakeTimeout is dead ("no handshake"). A peer that did is dead
+// that does not within handshakeTimeout is dead ("no handshake"). A peer whose judging
+// begins while it has a session already (vpnsteerd restarted, or the first sample came
+// late) must answer within handshakeTimeout, or it is dead as "silent". A peer that did is dead
 // once packets went towards it but nothing came back for silenceTimeout ("silent"). A tunnel
 // nobody uses sends nothing, so that rule alone could not judge it: whenever nothing came
 // back for probeInterval, the caller sends a probe through the tunnel (a DNS query, which

@@ -285,7 +285,7 @@ void WireguardTunnels::choose(Tunnel& tunnel, const DeviceStatus& status) {
                 tunnel.figures.endpoint = tunnel.endpoint->toString();
                 tunnel.figures.peers[i].endpoint = tunnel.figures.endpoint;
                 setResult(tunnel, PeerResult::trying);
-                tunnel.restartJudging = true;
+                startJudging(tunnel);
                 journal_(LOG_INFO, "kept peer " + tunnel.vpn.peers[i].name + " of " +
                                        tunnel.vpn.name + " that the device holds");
                 return;
@@ -325,6 +325,24 @@ void WireguardTunnels::activate(Tunnel& tunnel, std::size_t peer) {
         }
     } else if (!literalEndpoint(spec.endpoint)) {
         tunnel.lastResolve = system_.now();
+    }
+}
+
+// The active peer's judging starts from its counters now; from the next sample when the
+// device cannot tell.
+void WireguardTunnels::startJudging(Tunnel& tunnel) {
+    const WireguardPeer* peer = peerAt(tunnel.vpn, tunnel.active);
+    const auto key = peer ? decodeBase64Key(peer->publicKey) : std::nullopt;
+    tunnel.restartJudging = true;
+    if (!tunnel.device || !key) {
+        return;
+    }
+    try {
+        tunnel.selector->installed(countersOf(tunnel.device->status().findPeer(*key)),
+                                   system_.now());
+        tunnel.restartJudging = false;
+    } catch (const std::exception&) {
+        // judge() tries again with the next sample
     }
 }
 
@@ -502,7 +520,9 @@ void WireguardTunnels::useEndpoint(Tunnel& tunnel, const IpEndpoint& endpoint) {
         configure(tunnel, false);
     }
     // Another address is another chance: judged from now on.
-    tunnel.restartJudging = true;
+    if (tunnel.selector) {
+        startJudging(tunnel);
+    }
     announce(tunnel, before);
 }
 

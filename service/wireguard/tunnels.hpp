@@ -110,6 +110,7 @@ private:
     void configure(Tunnel& tunnel, bool force);
     void choose(Tunnel& tunnel, const DeviceStatus& status);
     void activate(Tunnel& tunnel, std::size_t peer);
+    void startJudging(Tunnel& tunnel);
     void judge(Tunnel& tunnel);
     void failOver(Tunnel& tunnel, PeerResult result);
     void setResult(Tunnel& tunnel, PeerResult result);

@@ -10,11 +10,14 @@
 #    "trying peer" lines name three different gateways first).
 # 3. The leak meter reads 0 for the whole run.
 #
+# The spec names the gateways by host name, so each attempt also goes through vpnsteerd's
+# resolution through the uplink (a name's addresses used up are resolved again).
+#
 # Usage: gateways-failover.sh VPNSTEERD VPNSTEER_GENERATOR
 set -euo pipefail
 # shellcheck source=tests/integration/gateways-lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/gateways-lab.sh"
-gateways_init gateways-failover 280 "$@"
+gateways_init gateways-failover 280 "${1:-}" "${2:-}" --names
 
 target=30
 lab_leak_reset

@@ -8,9 +8,10 @@
 #      ├── [gw12] wireguard-go, exit 198.51.100.12
 #      └── [gw13] wireguard-go, exit 198.51.100.13
 #
-# Usage: source gateways-lab.sh; gateways_init NAME DEADLINE VPNSTEERD GENERATOR
+# Usage: source gateways-lab.sh; gateways_init NAME DEADLINE VPNSTEERD GENERATOR [--names]
 # Sets G (the VPN's name, unique to the run) and GATEWAYS (gw11 gw12 gw13); G is up
-# system-wide and answering through one of them when it returns.
+# system-wide and answering through one of them when it returns. With --names the spec
+# gives the gateways by host name (vpnsteerd resolves each through the uplink).
 
 # shellcheck source=tests/integration/e2e-lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e-lab.sh"
@@ -25,7 +26,7 @@ gateways_init() {
 	for k in 11 12 13; do
 		lab_vpn_gateway "$G" "gw$k" "$k" || e2e_abort "gateway gw$k did not come up"
 	done
-	lab_steer_spec_gateways "$G" 1 || e2e_abort "could not write the spec"
+	lab_steer_spec_gateways ${5:-} "$G" 1 || e2e_abort "could not write the spec"
 	lab_steer_start "$GENERATOR" "$VPNSTEERD" || e2e_abort "the client did not come up"
 	lab_steer_call Up s "$G" >/dev/null || e2e_abort "Up($G) failed"
 	wait_for -t 40 gateways_answering || e2e_abort "no answer through any gateway"

@@ -1013,12 +1013,18 @@ lab_steer_spec() {
 	} >"$LAB_SPEC"
 }
 
-# lab_steer_spec_gateways GROUP ID [FAILOVER]: write the spec $LAB_SPEC with one
-# userspace WireGuard VPN named GROUP, with that id, whose peers are the group's
-# gateways (lab_vpn_gateway) in the order they were made; FAILOVER is the JSON of
-# its "failover" object, if any. Its DNS is the public DNS, through the tunnel.
+# lab_steer_spec_gateways [--names] GROUP ID [FAILOVER]: write the spec $LAB_SPEC
+# with one userspace WireGuard VPN named GROUP, with that id, whose peers are the
+# group's gateways (lab_vpn_gateway) in the order they were made; FAILOVER is the
+# JSON of its "failover" object, if any. Its DNS is the public DNS, through the
+# tunnel. With --names, each endpoint is the gateway's host name at the public DNS.
 lab_steer_spec_gateways() {
-	local group=$1 id=$2 failover=${3:-} name separator=""
+	local names=no
+	if [[ "${1:-}" == --names ]]; then
+		names=yes
+		shift
+	fi
+	local group=$1 id=$2 failover=${3:-} name endpoint separator=""
 	[[ -n "${LAB_GATEWAYS[$group]:-}" ]] || {
 		echo "lab: no gateways of $group" >&2
 		return 1
@@ -1034,8 +1040,10 @@ lab_steer_spec_gateways() {
 		[[ -z "$failover" ]] || printf '\n      "failover": %s,' "$failover"
 		printf '\n      "privateKeyFile": "%s",\n      "peers": [' "${LAB_VPN_CLIENT_KEY[$group]}"
 		for name in ${LAB_GATEWAYS[$group]}; do
+			endpoint=${LAB_VPN_ENDPOINT[$name]}
+			[[ "$names" == no ]] || endpoint=${LAB_VPN_HOSTNAME[$name]}:${endpoint##*:}
 			printf '%s\n        { "name": "%s", "publicKey": "%s", "endpoint": "%s" }' \
-				"$separator" "$name" "${LAB_VPN_PUBKEY[$name]}" "${LAB_VPN_ENDPOINT[$name]}"
+				"$separator" "$name" "${LAB_VPN_PUBKEY[$name]}" "$endpoint"
 			separator=,
 		done
 		printf '\n      ] }\n  }\n}\n'

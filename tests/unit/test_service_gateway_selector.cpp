@@ -247,6 +247,21 @@ TEST_F(LivenessTest, AnAdoptedPeerWithASessionIsAliveWhenItAnswers) {
     EXPECT_TRUE(second().becameAlive);
 }
 
+TEST_F(LivenessTest, AnAdoptedPeerThatNeverAnswersIsSilentNotWithoutHandshake) {
+    counters_ = {1'700'000'000, 5000, 6000};
+    selector_.installed(counters_, now_);
+    PeerResult result{};
+    for (int i = 1; i <= 20; ++i) {
+        counters_.txBytes += 64;
+        if (const Judgement judgement = second(); judgement.dead) {
+            result = *judgement.dead;
+            EXPECT_EQ(i, 10) << "handshakeTimeout";
+            break;
+        }
+    }
+    EXPECT_EQ(result, PeerResult::silent) << "it had a session: not a clock problem";
+}
+
 TEST_F(LivenessTest, TheHandshakeIsJudgedByItsChangeNotByTheClock) {
     // A handshake timestamp far in the past or future (a wrong system clock) still counts.
     second();
