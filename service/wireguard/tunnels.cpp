@@ -96,7 +96,8 @@ rules::KernelReport WireguardTunnels::specApplied(const Spec& spec) {
         // A changed VPN gets its whole configuration again; a new one only what it lacks.
         configure(tunnel, changed);
         const WireguardPeer* peer = tunnel.chosen ? peerAt(vpn, tunnel.active) : nullptr;
-        if (peer != nullptr && !literalEndpoint(peer->endpoint) && !tunnel.resolving) {
+        if (peer != nullptr && !literalEndpoint(peer->endpoint) &&
+            tunnel.resolving != tunnel.active) {
             startResolve(tunnel);
         }
         // After configure(): that is where a selection makes its first choice.
@@ -162,7 +163,8 @@ void WireguardTunnels::tick() noexcept {
             judge(tunnel);
         }
         const WireguardPeer* peer = tunnel.chosen ? peerAt(tunnel.vpn, tunnel.active) : nullptr;
-        if (peer == nullptr || literalEndpoint(peer->endpoint) || tunnel.resolving) {
+        if (peer == nullptr || literalEndpoint(peer->endpoint) ||
+            tunnel.resolving == tunnel.active) {
             continue;
         }
         const bool due =
@@ -320,7 +322,7 @@ void WireguardTunnels::activate(Tunnel& tunnel, std::size_t peer) {
     // A host name whose addresses were all tried is resolved again, through the uplink.
     if (!tunnel.endpoint) {
         tunnel.lastResolve.reset();
-        if (!tunnel.resolving) {
+        if (tunnel.resolving != peer) {
             startResolve(tunnel);
         }
     } else if (!literalEndpoint(spec.endpoint)) {
@@ -441,7 +443,7 @@ void WireguardTunnels::startResolve(Tunnel& tunnel) {
     if (system_.resolver == nullptr) {
         return;
     }
-    tunnel.resolving = true;
+    tunnel.resolving = tunnel.active;
     tunnel.lastResolve = system_.now();
     const std::string name = tunnel.vpn.name;
     const std::size_t peer = tunnel.active;
@@ -458,7 +460,9 @@ void WireguardTunnels::resolved(const std::string& name, std::size_t index, cons
         return;
     }
     Tunnel& tunnel = it->second;
-    tunnel.resolving = false;
+    if (tunnel.resolving == index) {
+        tunnel.resolving.reset();
+    }
     const WireguardPeer* peer = peerAt(tunnel.vpn, index);
     if (peer == nullptr || peer->endpoint.host != host) {
         return; // the spec changed meanwhile
@@ -467,25 +471,19 @@ void WireguardTunnels::resolved(const std::string& name, std::size_t index, cons
         tunnel.selector->resolvedAddresses(index, result.addresses);
     }
     if (index != tunnel.active) {
-        // The selection moved on meanwhile; the new peer may need its own answer.
-        const WireguardPeer* active = peerAt(tunnel.vpn, tunnel.active);
-        if (active && !tunnel.endpoint && !literalEndpoint(active->endpoint)) {
-            startResolve(tunnel);
-        }
-        return;
+        return; // the selection moved on meanwhile (and asked for its own answer)
     }
     if (result.addresses.empty()) {
         failed(tunnel, "resolving " + host + " for " + name + ": " + result.error +
                            (tunnel.endpoint ? "; keeping " + tunnel.endpoint->toString()
                                             : "; trying again"));
-        if (!tunnel.endpoint) {
+        if (!tunnel.endpoint && !tunnel.selector) {
             tunnel.lastResolve.reset(); // no endpoint at all: the next tick asks again
-            if (tunnel.selector && !tunnel.unresolved) {
-                // Judged like a peer that does not handshake, so that a name that never
-                // resolves costs handshakeTimeout, not a busy loop of queries.
-                tunnel.unresolved = true;
-                tunnel.restartJudging = true;
-            }
+        } else if (!tunnel.endpoint && !tunnel.unresolved) {
+            // Judged like a peer that does not handshake, so that a name that never
+            // resolves costs handshakeTimeout, not a busy loop of queries.
+            tunnel.unresolved = true;
+            startJudging(tunnel);
         }
         return;
     }

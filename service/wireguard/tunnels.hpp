@@ -94,7 +94,7 @@ private:
         std::string publicKey;              // base64, from privateKeyFile
         std::optional<IpEndpoint> endpoint; // the peer's address in use (literal or resolved)
         std::optional<Clock::time_point> lastResolve;
-        bool resolving = false;
+        std::optional<std::size_t> resolving; // the peer whose name is being resolved
         Clock::time_point nextCheck{};
         dbus::TunnelFigures figures;
         std::string lastError; // journalled once, not every second

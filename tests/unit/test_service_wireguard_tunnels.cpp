@@ -73,6 +73,11 @@ public:
         pending.erase(pending.begin());
         done(result);
     }
+    void fail() {
+        auto [host, done] = std::move(pending.front());
+        pending.erase(pending.begin());
+        done(ResolveResult{{}, "no answer"});
+    }
 };
 
 class FakeClock final : public ClockSynchronization {
@@ -373,6 +378,34 @@ TEST_F(TunnelsTest, AHostNameGatewayGetsARandomAddressAndIsResolvedAgainWhenUsed
     // Dead again: both used, so the name is resolved again through the uplink.
     seconds(10, tunnels);
     EXPECT_EQ(resolver_.pending.size(), 1u);
+}
+
+TEST_F(TunnelsTest, AGatewayWhoseNameDoesNotResolveIsSkippedAfterTheHandshakeTimeout) {
+    Spec two = spec("a.example");
+    two.vpns.at("us").peers.push_back(WireguardPeer{"gw2",
+                                                    "KEyPCu21GuOJeh6IyoxBF7hE38aHX3XzhVDwCnvhthw=",
+                                                    Endpoint{"b.example", 51820, false},
+                                                    {},
+                                                    {}});
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(two);
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    const std::string first = resolver_.pending.front().first;
+    resolver_.fail();
+    // Not a busy loop of queries: the next tick does not ask again before the timeout.
+    seconds(9, tunnels);
+    EXPECT_EQ(resolver_.pending.size(), 0u);
+    seconds(1, tunnels);
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    EXPECT_NE(resolver_.pending.front().first, first) << "the other gateway's turn";
+    const auto figures = tunnels.tunnelFigures("us");
+    for (const dbus::PeerFigures& peer : figures->peers) {
+        if (peer.name == figures->activePeer) {
+            EXPECT_EQ(peer.result, "trying");
+        } else {
+            EXPECT_EQ(peer.result, "unresolved");
+        }
+    }
 }
 
 } // namespace
