@@ -22,6 +22,16 @@ struct VpnListing {
     bool operator==(const VpnListing&) const = default;
 };
 
+// One row of org.vpnsteer1.Vpn.Peers: a gateway and its latest judgement.
+struct PeerListing {
+    std::string name{};
+    std::string endpoint{};
+    std::string result{};
+    std::uint64_t since = 0; // seconds since the epoch, 0 while untried
+
+    bool operator==(const PeerListing&) const = default;
+};
+
 // The org.vpnsteer1.Vpn properties of one VPN. Empty strings and zeros mean what the XML
 // says they mean: not known (yet), or never.
 struct VpnStatus {
@@ -39,6 +49,8 @@ struct VpnStatus {
     std::uint64_t rxBytes = 0;
     std::uint64_t txBytes = 0;
     std::vector<std::string> dns{};
+    std::string activePeer{};
+    std::vector<PeerListing> peers{};
 
     bool operator==(const VpnStatus&) const = default;
 };

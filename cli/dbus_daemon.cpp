@@ -100,6 +100,12 @@ VpnStatus vpnStatusFromProperties(const std::map<std::string, sdbus::Variant>& p
     take(properties, "RxBytes", status.rxBytes);
     take(properties, "TxBytes", status.txBytes);
     take(properties, "Dns", status.dns);
+    take(properties, "ActivePeer", status.activePeer);
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::uint64_t>> peers;
+    take(properties, "Peers", peers);
+    for (const auto& row : peers)
+        status.peers.push_back(
+            {std::get<0>(row), std::get<1>(row), std::get<2>(row), std::get<3>(row)});
     return status;
 }
 

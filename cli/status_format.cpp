@@ -28,6 +28,17 @@ nlohmann::ordered_json stringOrNull(const std::string& value) {
     return value.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
 }
 
+nlohmann::ordered_json peersJson(const std::vector<PeerListing>& peers) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const PeerListing& peer : peers)
+        rows.push_back({{"name", peer.name},
+                        {"endpoint", peer.endpoint},
+                        {"result", peer.result},
+                        {"since", peer.since == 0 ? nlohmann::ordered_json()
+                                                  : nlohmann::ordered_json(peer.since)}});
+    return rows;
+}
+
 } // namespace
 
 std::string formatBytes(std::uint64_t bytes) {
@@ -88,6 +99,14 @@ void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t
             << "  transfer: " << formatBytes(vpn.rxBytes) << " received, "
             << formatBytes(vpn.txBytes) << " sent\n"
             << "  dns: " << orNone(join(vpn.dns, ", "), "(none)") << '\n';
+        if (!vpn.peers.empty())
+            out << "  active peer: " << orNone(vpn.activePeer, "(none)") << '\n';
+        for (const PeerListing& peer : vpn.peers) {
+            out << "  peer " << peer.name << ": " << peer.endpoint << ", " << peer.result;
+            if (peer.since != 0)
+                out << " (" << formatHandshake(peer.since, now) << ")";
+            out << '\n';
+        }
     }
 }
 
@@ -111,6 +130,8 @@ std::string statusJson(const DaemonStatus& status) {
             {"rxBytes", vpn.rxBytes},
             {"txBytes", vpn.txBytes},
             {"dns", vpn.dns},
+            {"activePeer", stringOrNull(vpn.activePeer)},
+            {"peers", peersJson(vpn.peers)},
         });
     }
     nlohmann::ordered_json document{

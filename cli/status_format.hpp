@@ -26,6 +26,9 @@ std::string formatHandshake(std::uint64_t latestHandshake, std::int64_t now);
 //     ...
 //     transfer: 1.50 KiB received, 0 B sent
 //     dns: 198.51.100.53
+//     active peer: gw2                          (WireGuard gateway selection)
+//     peer gw1: 198.51.100.1:51820, silent (12 seconds ago)
+//     peer gw2: 198.51.100.2:51820, alive (8 seconds ago)
 //
 // "system-wide: none" when no VPN carries the host's traffic.
 void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t now);
@@ -37,7 +40,8 @@ void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t
 //     "vpns": [ { "name", "id", "protocol", "interface", "table", "firewallMark", "bridge",
 //                 "systemWide", "publicKey" | null, "endpoint" | null,
 //                 "latestHandshake": seconds since the epoch | null, "rxBytes", "txBytes",
-//                 "dns": [...] }, ... ] }
+//                 "dns": [...], "activePeer" | null,
+//                 "peers": [ { "name", "endpoint", "result", "since" | null }, ... ] }, ... ] }
 //
 // The VPNs are in id order; the key names are the D-Bus property names in camelCase.
 std::string statusJson(const DaemonStatus& status);

@@ -622,6 +622,30 @@ void parseFastdPeerList(Checker& check, const std::string& at, const Json& value
     }
 }
 
+// The bounds keep every judgement meaningful: a handshake needs a few seconds, and a probe
+// must come well before the silence that condemns the peer.
+FailoverSettings parseFailover(Checker& check, const std::string& at, const Json& value) {
+    FailoverSettings settings;
+    const Json* object = check.object(at, value);
+    if (!object)
+        return settings;
+    auto seconds = [&](int& field, std::int64_t min, std::int64_t max) {
+        return [&field, &check, min, max](const std::string& p, const Json& v) {
+            if (auto number = check.integer(p, v, min, max))
+                field = static_cast<int>(*number);
+        };
+    };
+    check.fields(at, *object,
+                 {{"handshakeTimeout", seconds(settings.handshakeTimeout, 2, 600)},
+                  {"silenceTimeout", seconds(settings.silenceTimeout, 2, 600)},
+                  {"probeInterval", seconds(settings.probeInterval, 1, 300)}});
+    if (settings.probeInterval >= settings.silenceTimeout)
+        check.fail(at + ".probeInterval", "must be less than silenceTimeout (" +
+                                              std::to_string(settings.silenceTimeout) + "), got " +
+                                              std::to_string(settings.probeInterval));
+    return settings;
+}
+
 // Parses one VPN. Returns it when it has no errors.
 std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json& value) {
     const std::string at = childPath("vpns", name);
@@ -735,6 +759,9 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
             vpn.privateKeyFile = *path;
     });
     wireguardOnlyFields.emplace_back("privateKeyFile");
+    add("failover",
+        [&](const std::string& p, const Json& v) { vpn.failover = parseFailover(check, p, v); });
+    wireguardOnlyFields.emplace_back("failover");
     add("peers", [&](const std::string& p, const Json& v) {
         peersGiven = true;
         peersValue = v;

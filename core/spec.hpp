@@ -57,6 +57,23 @@ struct WireguardPeer {
     bool operator==(const WireguardPeer&) const = default;
 };
 
+// How vpnsteerd judges the active gateway of a WireGuard VPN and when it fails over to the
+// next (docs/gateways.md). All in seconds. The defaults fail over to a live gateway within
+// 30 s: a dead one is noticed after at most silenceTimeout (+1 s of sampling), and the next
+// either handshakes at once or is given up after handshakeTimeout.
+struct FailoverSettings {
+    // A peer just installed that has not completed a handshake by then is dead. WireGuard
+    // retries an unanswered initiation after 5 s (REKEY_TIMEOUT), so 10 s allows two tries.
+    int handshakeTimeout = 10;
+    // Packets went into the tunnel but nothing came back for this long: the peer is dead.
+    int silenceTimeout = 15;
+    // Once nothing came back for this long, vpnsteerd sends a probe through the tunnel (a
+    // DNS query to the VPN's DNS server), so that an idle tunnel can be judged too.
+    int probeInterval = 3;
+
+    bool operator==(const FailoverSettings&) const = default;
+};
+
 enum class FastdTransportMode { secure, performance };
 std::string_view toString(FastdTransportMode mode);
 
@@ -106,6 +123,9 @@ struct Vpn {
     std::string bridge; // br-NAME unless set
     std::string privateKeyFile;
     std::vector<WireguardPeer> peers; // WireGuard: one active at a time
+    // WireGuard: given in the spec; without it a VPN of several peers uses the defaults and
+    // one of a single peer is never judged (it has nowhere to fail over to).
+    std::optional<FailoverSettings> failover;
     std::optional<FastdSettings> fastd;
 
     std::uint32_t firewallMark() const { return derive::firewallMarkBase + id; }
@@ -116,6 +136,12 @@ struct Vpn {
     std::string bridgeAddressV4() const; // 10.20.ID.1/24
     std::string bridgeSubnetV4() const;  // 10.20.ID.0/24
     std::string unitName() const { return "vpn-" + name + ".service"; }
+    // The settings vpnsteerd judges the active peer with, or nullopt when it does not.
+    std::optional<FailoverSettings> failoverInForce() const {
+        if (failover || peers.size() > 1)
+            return failover.value_or(FailoverSettings{});
+        return std::nullopt;
+    }
 
     bool operator==(const Vpn&) const = default;
 };

@@ -241,6 +241,34 @@ let
             WireGuard: give either `peers` or `endpoint` and `publicKey`.
           '';
         };
+        failover = mkOption {
+          type = types.nullOr (
+            types.submodule {
+              options = {
+                handshakeTimeout = mkOption {
+                  type = types.nullOr (types.ints.between 2 600);
+                  default = null;
+                  description = "Seconds a new gateway has for its first handshake (default 10).";
+                };
+                silenceTimeout = mkOption {
+                  type = types.nullOr (types.ints.between 2 600);
+                  default = null;
+                  description = "Seconds without an answer, while sending, after which a gateway is dead (default 15).";
+                };
+                probeInterval = mkOption {
+                  type = types.nullOr (types.ints.between 1 300);
+                  default = null;
+                  description = "Seconds without an answer before vpnsteerd probes the tunnel (default 3).";
+                };
+              };
+            }
+          );
+          default = null;
+          description = ''
+            WireGuard: how vpnsteerd judges the active gateway and fails over to the next
+            (docs/gateways.md). null: the defaults for a VPN of several peers, no judging for one.
+          '';
+        };
         presharedKeyFile = mkOption {
           type = types.nullOr keyFile;
           default = null;

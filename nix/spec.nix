@@ -35,6 +35,7 @@ let
     "presharedKeyFile"
     "persistentKeepalive"
     "peers"
+    "failover"
     # fastd
     "secretFile"
     "methods"
@@ -71,7 +72,17 @@ let
 
   peer = pick peerFields (field: value: if field == "remotes" then map plain value else plain value);
 
-  vpn = pick vpnFields (field: value: if field == "peers" then map peer value else plain value);
+  failover = pick [ "handshakeTimeout" "silenceTimeout" "probeInterval" ] (field: value: value);
+
+  vpn = pick vpnFields (
+    field: value:
+    if field == "peers" then
+      map peer value
+    else if field == "failover" then
+      failover value
+    else
+      plain value
+  );
 
   wanDns = pick [ "listen" "servers" ] (field: value: value);
 

@@ -1,13 +1,24 @@
 // The live figures of a VPN's tunnel that org.vpnsteer1.Vpn shows (PublicKey, Endpoint,
-// LatestHandshake, RxBytes, TxBytes). service/wireguard keeps them; the D-Bus objects only
-// read them, so the objects stay free of any device code.
+// LatestHandshake, RxBytes, TxBytes, ActivePeer, Peers). service/wireguard keeps them; the D-Bus
+// objects only read them, so the objects stay free of any device code.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vpnsteer::dbus {
+
+// One gateway of the VPN and the latest judgement of it (service/wireguard/gateway_selector.hpp).
+struct PeerFigures {
+    std::string name;
+    std::string endpoint;    // the address last tried; the spec's host:port before
+    std::string result;      // "untried", "trying", "alive", "no handshake", "silent", "unresolved"
+    std::uint64_t since = 0; // seconds since the epoch of that result; 0 while untried
+
+    bool operator==(const PeerFigures&) const = default;
+};
 
 struct TunnelFigures {
     std::string publicKey; // base64; "" while unknown
@@ -15,6 +26,8 @@ struct TunnelFigures {
     std::uint64_t latestHandshake = 0;
     std::uint64_t rxBytes = 0;
     std::uint64_t txBytes = 0;
+    std::string activePeer;         // its name; "" while none is chosen
+    std::vector<PeerFigures> peers; // in spec order
 };
 
 class TunnelFiguresSource {

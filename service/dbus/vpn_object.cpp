@@ -84,6 +84,21 @@ uint64_t VpnObject::TxBytes() {
     return figures ? figures->txBytes : 0;
 }
 
+std::string VpnObject::ActivePeer() {
+    const auto figures = actions_.tunnelFigures(vpn_.name);
+    return figures ? figures->activePeer : "";
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> VpnObject::Peers() {
+    std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> peers;
+    if (const auto figures = actions_.tunnelFigures(vpn_.name)) {
+        for (const PeerFigures& peer : figures->peers) {
+            peers.emplace_back(peer.name, peer.endpoint, peer.result, peer.since);
+        }
+    }
+    return peers;
+}
+
 std::string VpnObject::specEndpoint() const {
     if (!vpn_.peers.empty()) {
         return vpn_.peers.front().endpoint.toString();

@@ -38,7 +38,8 @@ public:
     // Takes the spec's new entry for this VPN (same name) and announces what changed.
     void update(Vpn vpn);
     void announceSystemWide();
-    // Emits PropertiesChanged for the named live properties (PublicKey, Endpoint).
+    // Emits PropertiesChanged for the named live properties (PublicKey, Endpoint,
+    // ActivePeer, Peers).
     void announceTunnel(const std::vector<std::string>& properties);
 
 private:
@@ -59,6 +60,8 @@ private:
     uint64_t LatestHandshake() override;
     uint64_t RxBytes() override;
     uint64_t TxBytes() override;
+    std::string ActivePeer() override;
+    std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> Peers() override;
     std::string specEndpoint() const;
     std::vector<std::string> Dns() override { return vpn_.dns; }
 

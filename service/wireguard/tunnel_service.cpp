@@ -23,6 +23,7 @@ void check(int result, const char* what) {
 TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                              TunnelsSettings settings, dbus::Journal journal)
     : resolver_(event)
+    , clock_(event)
     , tunnels_(TunnelsSystem{
                    .openDevice = [](const Vpn& vpn) { return openDevice(vpn); },
                    .interfaceIndex =
@@ -30,6 +31,12 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                    .resolver = &resolver_,
                    .now = [] { return Clock::now(); },
                    .wallSeconds = [] { return static_cast<std::uint64_t>(std::time(nullptr)); },
+                   .random =
+                       [this](std::size_t bound) {
+                           return std::uniform_int_distribution<std::size_t>(0, bound - 1)(random_);
+                       },
+                   .probe = [this](const Vpn& vpn) { probes_.send(vpn); },
+                   .clock = &clock_,
                },
                settings, std::move(journal),
                [&manager](const std::string& vpn, const std::vector<std::string>& properties) {

@@ -6,9 +6,12 @@
 #include "service/dbus/manager_object.hpp"
 #include "service/wireguard/dns_resolver.hpp"
 #include "service/wireguard/link_monitor.hpp"
+#include "service/wireguard/timedated_clock.hpp"
+#include "service/wireguard/tunnel_probe.hpp"
 #include "service/wireguard/tunnels.hpp"
 
 #include <memory>
+#include <random>
 #include <systemd/sd-event.h>
 
 namespace vpnsteer::wireguard {
@@ -26,6 +29,10 @@ private:
     static int onTick(sd_event_source* source, uint64_t, void* self);
 
     UplinkDnsResolver resolver_;
+    TimedatedClock clock_;
+    TunnelProbes probes_;
+    // Gateway order needs no secrecy, only a different order on each host and each start.
+    std::mt19937_64 random_{std::random_device{}()};
     WireguardTunnels tunnels_;
     LinkMonitor links_;
     dbus::EventSourcePtr linkSource_;

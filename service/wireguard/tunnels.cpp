@@ -8,14 +8,25 @@ namespace vpnsteer::wireguard {
 
 namespace {
 
-// Only the first peer is used for now: the spec allows several gateways, one active at a
-// time, and choosing among them is the uplink issue's gateway selection.
-const WireguardPeer* activePeer(const Vpn& vpn) {
-    return vpn.peers.empty() ? nullptr : &vpn.peers.front();
-}
-
 std::optional<IpEndpoint> literalEndpoint(const Endpoint& endpoint) {
     return IpEndpoint::fromLiteral(endpoint.host, endpoint.port);
+}
+
+const WireguardPeer* peerAt(const Vpn& vpn, std::size_t index) {
+    return index < vpn.peers.size() ? &vpn.peers[index] : nullptr;
+}
+
+IpEndpoint endpointOf(const ResolvedAddress& address, std::uint16_t port) {
+    IpEndpoint endpoint;
+    endpoint.family = address.family;
+    endpoint.address = address.address;
+    endpoint.port = port;
+    return endpoint;
+}
+
+PeerCounters countersOf(const PeerStatus* live) {
+    return live ? PeerCounters{live->latestHandshake, live->rxBytes, live->txBytes}
+                : PeerCounters{};
 }
 
 } // namespace
@@ -59,19 +70,38 @@ rules::KernelReport WireguardTunnels::specApplied(const Spec& spec) {
             tunnel.lastResolve.reset();
             tunnel.figures.endpoint.clear();
         }
-        if (const WireguardPeer* peer = activePeer(vpn)) {
-            if (auto literal = literalEndpoint(peer->endpoint)) {
+        // A new or changed VPN starts its selection afresh.
+        tunnel.selector.reset();
+        if (auto failover = vpn.failoverInForce()) {
+            GatewaySelector::Random random = system_.random;
+            if (!random) {
+                random = [](std::size_t) { return std::size_t{0}; };
+            }
+            tunnel.selector.emplace(vpn.peers.size(), *failover, std::move(random));
+        }
+        tunnel.figures.peers.clear();
+        for (const WireguardPeer& peer : vpn.peers) {
+            tunnel.figures.peers.push_back({peer.name, peer.endpoint.toString(),
+                                            std::string(toString(PeerResult::untried)), 0});
+        }
+        tunnel.active = 0;
+        tunnel.chosen = !tunnel.selector;
+        tunnel.figures.activePeer = tunnel.chosen && !vpn.peers.empty() ? vpn.peers[0].name : "";
+        if (tunnel.chosen && !vpn.peers.empty()) {
+            if (auto literal = literalEndpoint(vpn.peers[0].endpoint)) {
                 tunnel.endpoint = literal;
                 tunnel.figures.endpoint = literal->toString();
             }
         }
-        announce(tunnel, before);
         // A changed VPN gets its whole configuration again; a new one only what it lacks.
         configure(tunnel, changed);
-        const WireguardPeer* peer = activePeer(vpn);
-        if (peer != nullptr && !literalEndpoint(peer->endpoint) && !tunnel.resolving) {
+        const WireguardPeer* peer = tunnel.chosen ? peerAt(vpn, tunnel.active) : nullptr;
+        if (peer != nullptr && !literalEndpoint(peer->endpoint) &&
+            tunnel.resolving != tunnel.active) {
             startResolve(tunnel);
         }
+        // After configure(): that is where a selection makes its first choice.
+        announce(tunnel, before);
     }
     return {};
 }
@@ -83,10 +113,10 @@ std::optional<dbus::TunnelFigures> WireguardTunnels::tunnelFigures(const std::st
     }
     // The counters are read live: cheap for both implementations, and only on demand.
     Tunnel& tunnel = it->second;
-    if (tunnel.device && tunnel.configured) {
+    if (tunnel.device && tunnel.configured && tunnel.chosen) {
         try {
             const DeviceStatus status = tunnel.device->status();
-            const WireguardPeer* peer = activePeer(tunnel.vpn);
+            const WireguardPeer* peer = peerAt(tunnel.vpn, tunnel.active);
             auto key = peer ? decodeBase64Key(peer->publicKey) : std::nullopt;
             if (const PeerStatus* live = key ? status.findPeer(*key) : nullptr) {
                 tunnel.figures.latestHandshake = live->latestHandshake;
@@ -129,8 +159,12 @@ void WireguardTunnels::tick() noexcept {
         } else if (now >= tunnel.nextCheck) {
             check(tunnel);
         }
-        const WireguardPeer* peer = activePeer(tunnel.vpn);
-        if (peer == nullptr || literalEndpoint(peer->endpoint) || tunnel.resolving) {
+        if (tunnel.selector && tunnel.configured) {
+            judge(tunnel);
+        }
+        const WireguardPeer* peer = tunnel.chosen ? peerAt(tunnel.vpn, tunnel.active) : nullptr;
+        if (peer == nullptr || literalEndpoint(peer->endpoint) ||
+            tunnel.resolving == tunnel.active) {
             continue;
         }
         const bool due =
@@ -166,37 +200,54 @@ void WireguardTunnels::configure(Tunnel& tunnel, bool force) {
         }
         WireguardDevice& device = *tunnel.device;
         const DeviceStatus status = device.status();
-        const WireguardPeer* peer = activePeer(tunnel.vpn);
+        if (!tunnel.chosen) {
+            choose(tunnel, status);
+        }
+        const WireguardPeer* peer = peerAt(tunnel.vpn, tunnel.active);
         const auto peerKey = peer ? decodeBase64Key(peer->publicKey) : std::nullopt;
         const bool kernel = tunnel.vpn.implementation == WireguardImplementation::kernel ||
                             device.kind().starts_with("kernel");
+        const bool holdsPeer =
+            !peerKey || (status.peers.size() == 1 && status.peers[0].publicKey == *peerKey);
         std::string what;
+        DeviceChange change;
         if (!kernel) {
             const WireguardKey privateKey = readKeyFile(tunnel.vpn.privateKeyFile);
-            const bool holdsOurs =
-                status.publicKey == publicKeyOf(privateKey) &&
-                status.firewallMark == tunnel.vpn.firewallMark() &&
-                (!peerKey || (status.peers.size() == 1 && status.peers[0].publicKey == *peerKey));
+            const bool holdsOurs = status.publicKey == publicKeyOf(privateKey) &&
+                                   status.firewallMark == tunnel.vpn.firewallMark() && holdsPeer;
             if (force || !holdsOurs) {
-                DeviceChange change;
                 change.privateKey = privateKey;
                 change.firewallMark = tunnel.vpn.firewallMark();
-                if (peerKey) {
-                    PeerSettings settings{*peerKey, tunnel.endpoint, std::nullopt, std::nullopt};
-                    if (peer->presharedKeyFile) {
-                        settings.presharedKey = readKeyFile(*peer->presharedKeyFile);
-                    }
-                    if (peer->persistentKeepalive) {
-                        settings.persistentKeepalive =
-                            static_cast<std::uint16_t>(*peer->persistentKeepalive);
-                    }
-                    change.replacePeer = settings;
-                }
-                device.apply(change);
                 what = "gave " + name + " (" + std::string(device.kind()) +
-                       ") its key, firewall mark " + std::to_string(tunnel.vpn.firewallMark()) +
-                       (peer ? " and peer " + peer->name : "") +
-                       (tunnel.endpoint ? " at " + tunnel.endpoint->toString() : "");
+                       ") its key, firewall mark " + std::to_string(tunnel.vpn.firewallMark());
+            }
+        }
+        // networkd gives a kernel device the spec's first peer; a selection may want another.
+        if (peerKey &&
+            (change.privateKey || (tunnel.selector && (!holdsPeer || tunnel.reinstall)))) {
+            PeerSettings settings{*peerKey, tunnel.endpoint, std::nullopt, std::nullopt};
+            if (peer->presharedKeyFile) {
+                settings.presharedKey = readKeyFile(*peer->presharedKeyFile);
+            }
+            if (peer->persistentKeepalive) {
+                settings.persistentKeepalive =
+                    static_cast<std::uint16_t>(*peer->persistentKeepalive);
+            }
+            change.replacePeer = settings;
+            what = (what.empty() ? "gave " + name + " (" + std::string(device.kind()) + ")"
+                                 : what + " and") +
+                   " peer " + peer->name +
+                   (tunnel.endpoint ? " at " + tunnel.endpoint->toString() : "");
+        }
+        if (change.privateKey || change.replacePeer) {
+            device.apply(change);
+            if (change.replacePeer) {
+                tunnel.reinstall = false;
+                // A peer set up from scratch has never handshaken and counted nothing.
+                if (tunnel.selector && tunnel.endpoint) {
+                    tunnel.selector->installed(PeerCounters{}, system_.now());
+                    tunnel.restartJudging = false;
+                }
             }
         }
         // The endpoint: wireguard-go got it above; an adopted or kernel device may hold an
@@ -221,6 +272,163 @@ void WireguardTunnels::configure(Tunnel& tunnel, bool force) {
     }
 }
 
+// The first choice: the peer the device holds already (vpnsteerd restarted), else the
+// selector's.
+void WireguardTunnels::choose(Tunnel& tunnel, const DeviceStatus& status) {
+    if (status.peers.size() == 1) {
+        for (std::size_t i = 0; i < tunnel.vpn.peers.size(); ++i) {
+            const auto key = decodeBase64Key(tunnel.vpn.peers[i].publicKey);
+            if (key && *key == status.peers[0].publicKey && status.peers[0].endpoint) {
+                tunnel.selector->adopt(i);
+                tunnel.active = i;
+                tunnel.chosen = true;
+                tunnel.endpoint = status.peers[0].endpoint;
+                tunnel.figures.activePeer = tunnel.vpn.peers[i].name;
+                tunnel.figures.endpoint = tunnel.endpoint->toString();
+                tunnel.figures.peers[i].endpoint = tunnel.figures.endpoint;
+                setResult(tunnel, PeerResult::trying);
+                startJudging(tunnel);
+                journal_(LOG_INFO, "kept peer " + tunnel.vpn.peers[i].name + " of " +
+                                       tunnel.vpn.name + " that the device holds");
+                return;
+            }
+        }
+    }
+    activate(tunnel, tunnel.selector->nextPeer());
+}
+
+// Makes `peer` the active one; configure() installs it.
+void WireguardTunnels::activate(Tunnel& tunnel, std::size_t peer) {
+    const WireguardPeer& spec = tunnel.vpn.peers.at(peer);
+    tunnel.active = peer;
+    tunnel.chosen = true;
+    tunnel.unresolved = false;
+    tunnel.restartJudging = false;
+    tunnel.endpoint = literalEndpoint(spec.endpoint);
+    if (!tunnel.endpoint) {
+        if (auto address = tunnel.selector->takeAddress(peer)) {
+            tunnel.endpoint = endpointOf(*address, spec.endpoint.port);
+        }
+    }
+    tunnel.figures.activePeer = spec.name;
+    tunnel.figures.endpoint = tunnel.endpoint ? tunnel.endpoint->toString() : "";
+    if (tunnel.endpoint) {
+        tunnel.figures.peers[peer].endpoint = tunnel.figures.endpoint;
+    }
+    setResult(tunnel, PeerResult::trying);
+    journal_(LOG_NOTICE, "trying peer " + spec.name + " of " + tunnel.vpn.name +
+                             (tunnel.endpoint ? " at " + tunnel.endpoint->toString()
+                                              : ", resolving " + spec.endpoint.host));
+    // A host name whose addresses were all tried is resolved again, through the uplink.
+    if (!tunnel.endpoint) {
+        tunnel.lastResolve.reset();
+        if (tunnel.resolving != peer) {
+            startResolve(tunnel);
+        }
+    } else if (!literalEndpoint(spec.endpoint)) {
+        tunnel.lastResolve = system_.now();
+    }
+}
+
+// The active peer's judging starts from its counters now; from the next sample when the
+// device cannot tell.
+void WireguardTunnels::startJudging(Tunnel& tunnel) {
+    const WireguardPeer* peer = peerAt(tunnel.vpn, tunnel.active);
+    const auto key = peer ? decodeBase64Key(peer->publicKey) : std::nullopt;
+    tunnel.restartJudging = true;
+    if (!tunnel.device || !key) {
+        return;
+    }
+    try {
+        tunnel.selector->installed(countersOf(tunnel.device->status().findPeer(*key)),
+                                   system_.now());
+        tunnel.restartJudging = false;
+    } catch (const std::exception&) {
+        // judge() tries again with the next sample
+    }
+}
+
+// Once a second for a VPN with a selector: the active peer's counters decide.
+void WireguardTunnels::judge(Tunnel& tunnel) {
+    const WireguardPeer* peer = peerAt(tunnel.vpn, tunnel.active);
+    const auto key = peer ? decodeBase64Key(peer->publicKey) : std::nullopt;
+    if (!tunnel.device || !key) {
+        return;
+    }
+    const Clock::time_point now = system_.now();
+    PeerCounters counters;
+    try {
+        counters = countersOf(tunnel.device->status().findPeer(*key));
+    } catch (const std::exception&) {
+        return; // the device went away; the link monitor or the next check tells
+    }
+    if (tunnel.restartJudging) {
+        tunnel.restartJudging = false;
+        tunnel.selector->installed(counters, now);
+    }
+    if (!tunnel.endpoint && !tunnel.unresolved) {
+        return; // resolving: the judging starts with an address
+    }
+    const Judgement judgement = tunnel.selector->observe(counters, now);
+    if (judgement.becameAlive) {
+        const dbus::TunnelFigures before = tunnel.figures;
+        setResult(tunnel, PeerResult::alive);
+        journal_(LOG_NOTICE, "peer " + peer->name + " of " + tunnel.vpn.name + " answers");
+        announce(tunnel, before);
+    }
+    if (judgement.dead) {
+        failOver(tunnel, tunnel.unresolved ? PeerResult::unresolved : *judgement.dead);
+        return;
+    }
+    if (judgement.probe && system_.probe) {
+        try {
+            system_.probe(tunnel.vpn);
+        } catch (const std::exception& error) {
+            failed(tunnel, std::string(error.what()) + ", ignoring");
+        }
+    }
+}
+
+void WireguardTunnels::failOver(Tunnel& tunnel, PeerResult result) {
+    const dbus::TunnelFigures before = tunnel.figures;
+    const WireguardPeer& peer = tunnel.vpn.peers.at(tunnel.active);
+    const FailoverSettings& settings = tunnel.selector->settings();
+    setResult(tunnel, result);
+    const std::string why =
+        result == PeerResult::noHandshake
+            ? "no handshake within " + std::to_string(settings.handshakeTimeout) + " s"
+        : result == PeerResult::silent
+            ? "nothing received for " + std::to_string(settings.silenceTimeout) + " s"
+            : "its host name " + peer.endpoint.host + " does not resolve";
+    journal_(LOG_WARNING,
+             "peer " + peer.name + " of " + tunnel.vpn.name + " (" +
+                 (tunnel.endpoint ? tunnel.endpoint->toString() : peer.endpoint.toString()) +
+                 ") is dead: " + why);
+    if (result == PeerResult::noHandshake && system_.clock != nullptr) {
+        const std::string vpn = tunnel.vpn.name;
+        system_.clock->askSynchronized([this, vpn](std::optional<bool> synchronized) {
+            if (synchronized == false) {
+                journal_(LOG_WARNING,
+                         "the system clock is not synchronized (timedated: NTPSynchronized is "
+                         "false): WireGuard gateways refuse handshakes from a clock that went "
+                         "backwards, so the gateways of " +
+                             vpn + " may be fine; check the time (timedatectl)");
+            }
+        });
+    }
+    activate(tunnel, tunnel.selector->nextPeer());
+    // The next may be the same peer (a VPN of one): installed afresh all the same.
+    tunnel.reinstall = true;
+    configure(tunnel, false);
+    announce(tunnel, before);
+}
+
+void WireguardTunnels::setResult(Tunnel& tunnel, PeerResult result) {
+    dbus::PeerFigures& figures = tunnel.figures.peers.at(tunnel.active);
+    figures.result = std::string(toString(result));
+    figures.since = system_.wallSeconds ? system_.wallSeconds() : 0;
+}
+
 void WireguardTunnels::check(Tunnel& tunnel) {
     tunnel.nextCheck = system_.now() + settings_.checkInterval;
     const dbus::TunnelFigures before = tunnel.figures;
@@ -235,33 +443,47 @@ void WireguardTunnels::startResolve(Tunnel& tunnel) {
     if (system_.resolver == nullptr) {
         return;
     }
-    tunnel.resolving = true;
+    tunnel.resolving = tunnel.active;
     tunnel.lastResolve = system_.now();
     const std::string name = tunnel.vpn.name;
-    const std::string host = activePeer(tunnel.vpn)->endpoint.host;
-    system_.resolver->resolve(host, wan_, [this, name, host](ResolveResult result) {
-        resolved(name, host, std::move(result));
+    const std::size_t peer = tunnel.active;
+    const std::string host = tunnel.vpn.peers.at(peer).endpoint.host;
+    system_.resolver->resolve(host, wan_, [this, name, peer, host](ResolveResult result) {
+        resolved(name, peer, host, std::move(result));
     });
 }
 
-void WireguardTunnels::resolved(const std::string& name, const std::string& host,
+void WireguardTunnels::resolved(const std::string& name, std::size_t index, const std::string& host,
                                 ResolveResult result) {
     auto it = tunnels_.find(name);
     if (it == tunnels_.end()) {
         return;
     }
     Tunnel& tunnel = it->second;
-    tunnel.resolving = false;
-    const WireguardPeer* peer = activePeer(tunnel.vpn);
+    if (tunnel.resolving == index) {
+        tunnel.resolving.reset();
+    }
+    const WireguardPeer* peer = peerAt(tunnel.vpn, index);
     if (peer == nullptr || peer->endpoint.host != host) {
         return; // the spec changed meanwhile
+    }
+    if (tunnel.selector && !result.addresses.empty()) {
+        tunnel.selector->resolvedAddresses(index, result.addresses);
+    }
+    if (index != tunnel.active) {
+        return; // the selection moved on meanwhile (and asked for its own answer)
     }
     if (result.addresses.empty()) {
         failed(tunnel, "resolving " + host + " for " + name + ": " + result.error +
                            (tunnel.endpoint ? "; keeping " + tunnel.endpoint->toString()
                                             : "; trying again"));
-        if (!tunnel.endpoint) {
+        if (!tunnel.endpoint && !tunnel.selector) {
             tunnel.lastResolve.reset(); // no endpoint at all: the next tick asks again
+        } else if (!tunnel.endpoint && !tunnel.unresolved) {
+            // Judged like a peer that does not handshake, so that a name that never
+            // resolves costs handshakeTimeout, not a busy loop of queries.
+            tunnel.unresolved = true;
+            startJudging(tunnel);
         }
         return;
     }
@@ -272,22 +494,32 @@ void WireguardTunnels::resolved(const std::string& name, const std::string& host
             return;
         }
     }
-    IpEndpoint endpoint;
-    endpoint.family = result.addresses.front().family;
-    endpoint.address = result.addresses.front().address;
-    endpoint.port = peer->endpoint.port;
-    useEndpoint(tunnel, endpoint);
+    std::optional<ResolvedAddress> address = result.addresses.front();
+    if (tunnel.selector) {
+        address = tunnel.selector->takeAddress(index);
+    }
+    if (address) {
+        useEndpoint(tunnel, endpointOf(*address, peer->endpoint.port));
+    }
 }
 
 void WireguardTunnels::useEndpoint(Tunnel& tunnel, const IpEndpoint& endpoint) {
     const dbus::TunnelFigures before = tunnel.figures;
     const std::string previous = tunnel.endpoint ? tunnel.endpoint->toString() : "none";
     tunnel.endpoint = endpoint;
+    tunnel.unresolved = false;
     tunnel.figures.endpoint = endpoint.toString();
-    journal_(LOG_NOTICE, activePeer(tunnel.vpn)->endpoint.host + " (" + tunnel.vpn.name +
+    if (tunnel.active < tunnel.figures.peers.size()) {
+        tunnel.figures.peers[tunnel.active].endpoint = tunnel.figures.endpoint;
+    }
+    journal_(LOG_NOTICE, tunnel.vpn.peers.at(tunnel.active).endpoint.host + " (" + tunnel.vpn.name +
                              ") now resolves to " + endpoint.toString() + ", was " + previous);
     if (tunnel.configured && tunnel.device) {
         configure(tunnel, false);
+    }
+    // Another address is another chance: judged from now on.
+    if (tunnel.selector) {
+        startJudging(tunnel);
     }
     announce(tunnel, before);
 }
@@ -306,6 +538,12 @@ void WireguardTunnels::announce(Tunnel& tunnel, const dbus::TunnelFigures& befor
     }
     if (tunnel.figures.endpoint != before.endpoint) {
         changed.push_back("Endpoint");
+    }
+    if (tunnel.figures.activePeer != before.activePeer) {
+        changed.push_back("ActivePeer");
+    }
+    if (tunnel.figures.peers != before.peers) {
+        changed.push_back("Peers");
     }
     if (!changed.empty() && announce_) {
         announce_(tunnel.vpn.name, changed);

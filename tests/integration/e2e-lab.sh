@@ -25,16 +25,8 @@ source "$e2e_here/../lib/skip.sh"
 # EXIT6_A, EXIT4_B, EXIT6_B, VPNSTEERD.
 e2e_init() {
 	local name=$1 deadline=$2
-	VPNSTEERD=$(realpath "${3:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-	local generator
-	generator=$(realpath "${4:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-	require_root
-	require_command ip nsenter unshare wireguard-go wg iptables-legacy ip6tables-legacy \
-		dnsmasq dig python3 dbus-daemon busctl networkctl /lib/systemd/systemd-networkd
-	# shellcheck source=tests/lib/lab.sh
-	source "$e2e_here/../lib/lab.sh"
-	# shellcheck source=tests/lib/assert.sh
-	source "$e2e_here/../lib/assert.sh"
+	e2e_require "$3" "$4"
+	local generator=$GENERATOR
 
 	lab_init "$name" "$deadline"
 	lab_topology || e2e_abort "the lab topology did not come up"
@@ -51,6 +43,20 @@ e2e_init() {
 	lab_steer_spec "$A:$ID_A" "$B:$ID_B" || e2e_abort "could not write the spec"
 	lab_steer_start "$generator" "$VPNSTEERD" || e2e_abort "the client did not come up"
 	echo "lab $LAB_ID up: VPN A = $A (exit $EXIT4_A), VPN B = $B (exit $EXIT4_B)"
+}
+
+# e2e_require VPNSTEERD GENERATOR: skip without root or the lab's tools; otherwise load
+# the lab and the assertions, and set VPNSTEERD and GENERATOR (absolute paths).
+e2e_require() {
+	VPNSTEERD=$(realpath "${1:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
+	GENERATOR=$(realpath "${2:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
+	require_root
+	require_command ip nsenter unshare wireguard-go wg iptables-legacy ip6tables-legacy \
+		dnsmasq dig python3 dbus-daemon busctl networkctl /lib/systemd/systemd-networkd
+	# shellcheck source=tests/lib/lab.sh
+	source "$e2e_here/../lib/lab.sh"
+	# shellcheck source=tests/lib/assert.sh
+	source "$e2e_here/../lib/assert.sh"
 }
 
 # e2e_abort WHY: the setup failed; nothing after it can be meaningful.

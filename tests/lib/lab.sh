@@ -47,11 +47,13 @@
 #              lab_start_resolved
 #   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
 #              lab_client_wg_set, lab_handshake_age, lab_app_attach
+#   gateways   lab_vpn_gateway, lab_gateway_kill, lab_gateway_revive (one VPN of
+#              several peers: each gateway in a namespace of its own)
 #   meters     lab_leak_count, lab_leak_reset, lab_leak_report,
 #              lab_tunnel_packets, lab_dns_queries, lab_dns_reset, lab_dns_set
 #   traffic    lab_echo, lab_traffic_start, lab_traffic_stop,
 #              lab_traffic_answers, lab_traffic_lines
-#   vpnsteer   lab_steer_spec, lab_steer_start, lab_steer_start_tunnel,
+#   vpnsteer   lab_steer_spec, lab_steer_spec_gateways, lab_steer_start, lab_steer_start_tunnel,
 #              lab_steer_start_daemon, lab_steer_call, lab_steer_system_wide,
 #              lab_steer_mark
 #   teardown   lab_on_cleanup (lab_cleanup runs by itself)
@@ -555,6 +557,8 @@ declare -gA LAB_VPN_ADDR4=()    # the client's address inside the tunnel
 declare -gA LAB_VPN_ADDR6=()
 declare -gA LAB_VPN_EXIT4=()    # what inet sees of the tunnel's traffic
 declare -gA LAB_VPN_EXIT6=()
+declare -gA LAB_GATEWAYS=()     # group -> its gateways' names (lab_vpn_gateway)
+declare -gA LAB_GATEWAY_GROUP=() # gateway name -> its group
 LAB_DNS_BASELINE=0
 
 # _lab_addr ROLE DEV ADDRESS...: add addresses (IPv6 without duplicate address
@@ -832,6 +836,77 @@ lab_vpn_move() {
 	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$address"
 }
 
+# lab_vpn_gateway GROUP NAME K: gateway NAME of the provider GROUP (a VPN of
+# several peers, issue 7), in a namespace of its own (role NAME) wired to inet:
+# exit address 198.51.100.K/32 (K = 1..99, distinct from the lab_vpn_provider
+# ones), wireguard-go "wg0" listening on 51820+K with a key pair of its own.
+# All gateways of a GROUP accept the same client key and client address (made
+# by the first: ${LAB_VPN_CLIENT_KEY[GROUP]}, ${LAB_VPN_ADDR4[GROUP]}), so the
+# client can move between them. Sets the LAB_VPN_*[NAME] values, appends NAME to
+# LAB_GATEWAYS[GROUP] and its key to LAB_VPN_PUBKEY[GROUP] (a list), registers
+# NAME.vpn.lab.example, and teaches the leak meter its tunnel ("tunnel NAME").
+# The tunnel carries both families, but only IPv4 has an exit: IPv6 ends at the
+# gateway. lab_gateway_kill and lab_gateway_revive stop and restart it.
+lab_vpn_gateway() {
+	local group=$1 name=$2 k=$3
+	[[ "$k" =~ ^[1-9][0-9]?$ ]] || {
+		echo "lab: gateway index must be 1..99, got '$k'" >&2
+		return 1
+	}
+	local port=$((51820 + k)) exit4=198.51.100.$k
+	if [[ -z "${LAB_VPN_CLIENT_KEY[$group]:-}" ]]; then
+		LAB_VPN_CLIENT_KEY[$group]=$LAB_DIR/vpn-$group-client.key
+		(umask 077 && wg genkey >"${LAB_VPN_CLIENT_KEY[$group]}") || return 1
+		LAB_VPN_ADDR4[$group]=10.20.$((200 + k)).2
+		LAB_VPN_ADDR6[$group]=2001:db8:$((200 + k))::2
+	fi
+	local provider_key=$LAB_DIR/vpn-$name-provider.key
+	(umask 077 && wg genkey >"$provider_key") || return 1
+	lab_add_netns "$name" || return 1
+	# inet holds 198.51.100.254 (on vpn0) and answers ARP for it on any link; the
+	# /32 route beats vpn0's /24 for this one exit address.
+	lab_veth inet "g$k" "$name" up0 || return 1
+	lab_exec inet ip route add "$exit4/32" dev "g$k" || return 1
+	_lab_addr "$name" up0 "$exit4/32" || return 1
+	lab_exec "$name" ip route add default via 198.51.100.254 dev up0 onlink || return 1
+	lab_exec "$name" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	lab_exec "$name" iptables-legacy -t nat -A POSTROUTING -s "${LAB_VPN_ADDR4[$group]%.*}.0/24" \
+		-o up0 -j SNAT --to-source "$exit4" || return 1
+	lab_exec wan iptables-legacy -I LAB-LEAK 1 -p udp -d "$exit4" --dport "$port" \
+		-m comment --comment "tunnel $name" -j RETURN || return 1
+
+	LAB_GATEWAY_GROUP[$name]=$group
+	LAB_GATEWAYS[$group]="${LAB_GATEWAYS[$group]:-}${LAB_GATEWAYS[$group]:+ }$name"
+	LAB_VPN_DEVICE[$name]=wg0
+	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
+	LAB_VPN_PUBKEY[$group]="${LAB_VPN_PUBKEY[$group]:-}${LAB_VPN_PUBKEY[$group]:+ }${LAB_VPN_PUBKEY[$name]}"
+	LAB_VPN_ENDPOINT[$name]=$exit4:$port
+	LAB_VPN_HOSTNAME[$name]=$name.vpn.$LAB_DOMAIN
+	LAB_VPN_EXIT4[$name]=$exit4
+	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$exit4"
+	lab_gateway_revive "$name"
+}
+
+# lab_gateway_kill NAME: gateway NAME's wireguard-go dies (SIGKILL): its tunnel
+# packets get no answer from now on.
+lab_gateway_kill() {
+	lab_stop "$1-wg-wg0" KILL
+}
+
+# lab_gateway_revive NAME: (re)start gateway NAME's wireguard-go with its key, its
+# port and the group's client as its peer.
+lab_gateway_revive() {
+	local name=$1 group=${LAB_GATEWAY_GROUP[$1]:?lab: no gateway $1}
+	local inner=${LAB_VPN_ADDR4[$group]%.*} inner6=${LAB_VPN_ADDR6[$group]%::2}
+	local port=${LAB_VPN_ENDPOINT[$name]##*:}
+	lab_start_wireguard_go "$name" wg0 || return 1
+	lab_exec "$name" wg set wg0 listen-port "$port" private-key "$LAB_DIR/vpn-$name-provider.key" \
+		peer "$(wg pubkey <"${LAB_VPN_CLIENT_KEY[$group]}")" \
+		allowed-ips "$inner.2/32,$inner6::2/128" || return 1
+	_lab_addr "$name" wg0 "$inner.1/24" "$inner6::1/64" || return 1
+	lab_exec "$name" ip link set wg0 up
+}
+
 # lab_client_wg_set NAME DEVICE MARK: give the client's wireguard-go DEVICE the
 # key, the peer (provider NAME, all addresses) and the firewall mark MARK, as
 # `wg set` does. (What vpnsteerd does through the UAPI socket, issue 4 item 2.)
@@ -938,6 +1013,43 @@ lab_steer_spec() {
 	} >"$LAB_SPEC"
 }
 
+# lab_steer_spec_gateways [--names] GROUP ID [FAILOVER]: write the spec $LAB_SPEC
+# with one userspace WireGuard VPN named GROUP, with that id, whose peers are the
+# group's gateways (lab_vpn_gateway) in the order they were made; FAILOVER is the
+# JSON of its "failover" object, if any. Its DNS is the public DNS, through the
+# tunnel. With --names, each endpoint is the gateway's host name at the public DNS.
+lab_steer_spec_gateways() {
+	local names=no
+	if [[ "${1:-}" == --names ]]; then
+		names=yes
+		shift
+	fi
+	local group=$1 id=$2 failover=${3:-} name endpoint separator=""
+	[[ -n "${LAB_GATEWAYS[$group]:-}" ]] || {
+		echo "lab: no gateways of $group" >&2
+		return 1
+	}
+	LAB_SPEC=$LAB_DIR/vpns.json
+	LAB_STEER_ID[$group]=$id
+	LAB_STEER_VPNS+=("$group")
+	{
+		printf '{\n  "version": 1,\n  "vpns": {\n    "%s": { "id": %d, "implementation": "userspace",' \
+			"$group" "$id"
+		printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"],' "${LAB_VPN_ADDR4[$group]}" \
+			"${LAB_VPN_ADDR6[$group]}" "$LAB_PUBLIC_DNS4"
+		[[ -z "$failover" ]] || printf '\n      "failover": %s,' "$failover"
+		printf '\n      "privateKeyFile": "%s",\n      "peers": [' "${LAB_VPN_CLIENT_KEY[$group]}"
+		for name in ${LAB_GATEWAYS[$group]}; do
+			endpoint=${LAB_VPN_ENDPOINT[$name]}
+			[[ "$names" == no ]] || endpoint=${LAB_VPN_HOSTNAME[$name]}:${endpoint##*:}
+			printf '%s\n        { "name": "%s", "publicKey": "%s", "endpoint": "%s" }' \
+				"$separator" "$name" "${LAB_VPN_PUBKEY[$name]}" "$endpoint"
+			separator=,
+		done
+		printf '\n      ] }\n  }\n}\n'
+	} >"$LAB_SPEC"
+}
+
 # lab_steer_start GENERATOR VPNSTEERD [RESOLVED_DIR]: everything of the client
 # named above, in boot order; returns once every tunnel has its address and
 # table route and vpnsteerd serves org.vpnsteer1. No VPN is up yet. With
@@ -1032,13 +1144,15 @@ lab_steer_start_tunnel() {
 }
 
 # lab_steer_configured NAME: the client's device NAME holds the key, the firewall
-# mark and the peer of the spec (what vpnsteerd gives it).
+# mark and the peer of the spec (what vpnsteerd gives it); for a group of gateways
+# (lab_vpn_gateway), exactly one of them.
 lab_steer_configured() {
-	local name=$1 mark
+	local name=$1 mark peers
 	mark=$(printf '0x%x' "$(lab_steer_mark "$name")")
+	peers=$(lab_exec client wg show "$name" peers) || return 1
 	[[ "$(lab_exec client wg show "$name" private-key)" == "$(cat "${LAB_VPN_CLIENT_KEY[$name]}")" ]] &&
 		[[ "$(lab_exec client wg show "$name" fwmark)" == "$mark" ]] &&
-		[[ "$(lab_exec client wg show "$name" peers)" == "${LAB_VPN_PUBKEY[$name]}" ]]
+		[[ -n "$peers" && "$peers" != *$'\n'* && " ${LAB_VPN_PUBKEY[$name]} " == *" $peers "* ]]
 }
 
 _lab_uplink_configured() {

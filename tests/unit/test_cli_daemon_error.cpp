@@ -92,6 +92,10 @@ TEST(VpnStatusFromProperties, ReadsEveryProperty) {
         {"RxBytes", sdbus::Variant(uint64_t{12})},
         {"TxBytes", sdbus::Variant(uint64_t{34})},
         {"Dns", sdbus::Variant(std::vector<std::string>{"198.51.100.53"})},
+        {"ActivePeer", sdbus::Variant(std::string("gw1"))},
+        {"Peers",
+         sdbus::Variant(std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>{
+             {"gw1", "192.0.2.10:51820", "alive", uint64_t{1'700'000'001}}})},
     };
     const VpnStatus expected{.name = "us",
                              .id = 1,
@@ -106,7 +110,9 @@ TEST(VpnStatusFromProperties, ReadsEveryProperty) {
                              .latestHandshake = 1'700'000'000,
                              .rxBytes = 12,
                              .txBytes = 34,
-                             .dns = {"198.51.100.53"}};
+                             .dns = {"198.51.100.53"},
+                             .activePeer = "gw1",
+                             .peers = {{"gw1", "192.0.2.10:51820", "alive", 1'700'000'001}}};
     EXPECT_EQ(vpnStatusFromProperties(properties), expected);
 }
 

@@ -25,7 +25,11 @@ DaemonStatus twoVpns() {
                  .latestHandshake = now - 65,
                  .rxBytes = 1536,
                  .txBytes = 5 * 1024 * 1024 + 512 * 1024,
-                 .dns = {"198.51.100.53", "2001:db8:1::53"}};
+                 .dns = {"198.51.100.53", "2001:db8:1::53"},
+                 .activePeer = "gw2",
+                 .peers = {{"gw1", "198.51.100.1:51820", "silent", 1'699'999'988u},
+                           {"gw2", "198.51.100.2:51820", "alive", 1'699'999'992u},
+                           {"gw3", "gw3.example.net:51820", "untried", 0}}};
     VpnStatus de{.name = "de",
                  .id = 7,
                  .protocol = "fastd",
@@ -92,6 +96,10 @@ TEST(StatusText, ShowsEveryPropertyLikeWgShow) {
                          "  latest handshake: 1 minute, 5 seconds ago\n"
                          "  transfer: 1.50 KiB received, 5.50 MiB sent\n"
                          "  dns: 198.51.100.53, 2001:db8:1::53\n"
+                         "  active peer: gw2\n"
+                         "  peer gw1: 198.51.100.1:51820, silent (12 seconds ago)\n"
+                         "  peer gw2: 198.51.100.2:51820, alive (8 seconds ago)\n"
+                         "  peer gw3: gw3.example.net:51820, untried\n"
                          "\n"
                          "vpn: de\n"
                          "  id: 7\n"
@@ -135,6 +143,27 @@ TEST(StatusJson, IsTheDocumentedStableLayout) {
       "dns": [
         "198.51.100.53",
         "2001:db8:1::53"
+      ],
+      "activePeer": "gw2",
+      "peers": [
+        {
+          "name": "gw1",
+          "endpoint": "198.51.100.1:51820",
+          "result": "silent",
+          "since": 1699999988
+        },
+        {
+          "name": "gw2",
+          "endpoint": "198.51.100.2:51820",
+          "result": "alive",
+          "since": 1699999992
+        },
+        {
+          "name": "gw3",
+          "endpoint": "gw3.example.net:51820",
+          "result": "untried",
+          "since": null
+        }
       ]
     },
     {
@@ -151,7 +180,9 @@ TEST(StatusJson, IsTheDocumentedStableLayout) {
       "latestHandshake": null,
       "rxBytes": 0,
       "txBytes": 1023,
-      "dns": []
+      "dns": [],
+      "activePeer": null,
+      "peers": []
     }
   ]
 }

@@ -2,9 +2,12 @@
 // vpnsteerd gives a device, when, and when it leaves it alone.
 #include "service/wireguard/tunnels.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <random>
+#include <set>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,6 +73,21 @@ public:
         pending.erase(pending.begin());
         done(result);
     }
+    void fail() {
+        auto [host, done] = std::move(pending.front());
+        pending.erase(pending.begin());
+        done(ResolveResult{{}, "no answer"});
+    }
+};
+
+class FakeClock final : public ClockSynchronization {
+public:
+    std::optional<bool> synchronized;
+    int asked = 0;
+    void askSynchronized(Done done) override {
+        ++asked;
+        done(synchronized);
+    }
 };
 
 class TunnelsTest : public testing::Test {
@@ -105,6 +123,12 @@ protected:
                 .resolver = &resolver_,
                 .now = [this] { return now_; },
                 .wallSeconds = [] { return std::uint64_t{1'700'000'000}; },
+                .random =
+                    [this](std::size_t bound) {
+                        return std::uniform_int_distribution<std::size_t>(0, bound - 1)(random_);
+                    },
+                .probe = [this](const Vpn&) { ++probes_; },
+                .clock = &clock_,
             },
             TunnelsSettings{}, [this](int, std::string_view text) { journal_.emplace_back(text); },
             [this](const std::string& vpn, const std::vector<std::string>& properties) {
@@ -114,7 +138,33 @@ protected:
             });
     }
 
+    // Three gateways at 198.51.100.1..3, with the default failover settings.
+    Spec gateways() {
+        Spec three = spec("198.51.100.1");
+        Vpn& vpn = three.vpns.at("us");
+        vpn.peers.push_back(WireguardPeer{"gw2",
+                                          "KEyPCu21GuOJeh6IyoxBF7hE38aHX3XzhVDwCnvhthw=",
+                                          Endpoint{"198.51.100.2", 51820, false},
+                                          {},
+                                          {}});
+        vpn.peers.push_back(WireguardPeer{"gw3",
+                                          "2iMPg9DQhDZVuq+QPHP1C4qQ09Mkl2l311HpUpungS0=",
+                                          Endpoint{"198.51.100.3", 51820, false},
+                                          {},
+                                          {}});
+        return three;
+    }
+    void seconds(int count, WireguardTunnels& tunnels) {
+        for (int i = 0; i < count; ++i) {
+            now_ += std::chrono::seconds(1);
+            tunnels.tick();
+        }
+    }
+
     std::string keyFile_;
+    std::mt19937_64 random_{42};
+    int probes_ = 0;
+    FakeClock clock_;
     DeviceState device_;
     FakeResolver resolver_;
     unsigned index_ = 7;
@@ -134,7 +184,8 @@ TEST_F(TunnelsTest, GivesAnExistingDeviceItsKeyMarkAndPeer) {
     ASSERT_TRUE(figures);
     EXPECT_EQ(figures->publicKey, devicePublic);
     EXPECT_EQ(figures->endpoint, "198.51.100.1:51820");
-    EXPECT_EQ(announced_, (std::vector<std::string>{"us.PublicKey", "us.Endpoint"}));
+    EXPECT_EQ(announced_, (std::vector<std::string>{"us.PublicKey", "us.Endpoint", "us.ActivePeer",
+                                                    "us.Peers"}));
     EXPECT_TRUE(resolver_.pending.empty()) << "an address needs no DNS";
 }
 
@@ -204,6 +255,157 @@ TEST_F(TunnelsTest, AStaleHandshakeResolvesEarly) {
     tunnels.tick(); // the check reads the stale handshake
     tunnels.tick();
     EXPECT_EQ(resolver_.pending.size(), 1u) << "well before the 60 s interval";
+}
+
+TEST_F(TunnelsTest, ASinglePeerIsNeitherJudgedNorProbed) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(spec("198.51.100.1"));
+    seconds(120, tunnels);
+    EXPECT_EQ(device_.operations.size(), 1u);
+    EXPECT_EQ(probes_, 0);
+}
+
+TEST_F(TunnelsTest, DeadGatewaysAreReplacedEachTriedOnceBeforeAnyRepeat) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(gateways());
+    ASSERT_EQ(device_.operations.size(), 1u);
+    EXPECT_EQ(device_.status.peers.size(), 1u) << "one gateway at a time";
+    // Nothing ever answers: each gateway gets handshakeTimeout (10 s), then the next.
+    seconds(60, tunnels);
+    ASSERT_EQ(device_.operations.size(), 7u);
+    const std::set<std::string> firstRound(device_.operations.begin(),
+                                           device_.operations.begin() + 3);
+    EXPECT_EQ(firstRound.size(), 3u) << "every gateway before any repeat";
+    const std::set<std::string> secondRound(device_.operations.begin() + 3,
+                                            device_.operations.begin() + 6);
+    EXPECT_EQ(secondRound.size(), 3u);
+    EXPECT_NE(device_.operations[2], device_.operations[3]) << "no gateway twice in a row";
+    EXPECT_GT(probes_, 6) << "the probes make WireGuard initiate handshakes";
+    const auto figures = tunnels.tunnelFigures("us");
+    ASSERT_EQ(figures->peers.size(), 3u);
+    int noHandshake = 0;
+    for (const dbus::PeerFigures& peer : figures->peers) {
+        noHandshake += peer.result == "no handshake" ? 1 : 0;
+        EXPECT_EQ(peer.since, 1'700'000'000u);
+    }
+    EXPECT_EQ(noHandshake, 2) << "the active one is still being tried";
+    EXPECT_EQ("replace peer at " + figures->endpoint, device_.operations.back());
+    EXPECT_EQ(std::count(announced_.begin(), announced_.end(), "us.ActivePeer"), 7);
+}
+
+TEST_F(TunnelsTest, AnAnsweringGatewayStaysAndASilentOneIsLeft) {
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(gateways());
+    const std::string first = tunnels.tunnelFigures("us")->activePeer;
+    seconds(1, tunnels);
+    device_.status.peers[0].latestHandshake = 1'700'000'000;
+    device_.status.peers[0].rxBytes = 92;
+    // Traffic both ways for two minutes.
+    for (int i = 0; i < 120; ++i) {
+        device_.status.peers[0].rxBytes += 1000;
+        device_.status.peers[0].txBytes += 1000;
+        seconds(1, tunnels);
+    }
+    EXPECT_EQ(device_.operations.size(), 1u);
+    auto figures = tunnels.tunnelFigures("us");
+    EXPECT_EQ(figures->activePeer, first);
+    for (const dbus::PeerFigures& peer : figures->peers) {
+        EXPECT_EQ(peer.result, peer.name == first ? "alive" : "untried");
+    }
+    // The gateway dies under traffic: left within silenceTimeout (15 s) and a sample.
+    int elapsed = 0;
+    while (device_.operations.size() == 1 && elapsed < 60) {
+        device_.status.peers[0].txBytes += 1000;
+        seconds(1, tunnels);
+        ++elapsed;
+    }
+    EXPECT_EQ(elapsed, 15);
+    figures = tunnels.tunnelFigures("us");
+    EXPECT_NE(figures->activePeer, first);
+    for (const dbus::PeerFigures& peer : figures->peers) {
+        if (peer.name == first) {
+            EXPECT_EQ(peer.result, "silent");
+        }
+    }
+    EXPECT_EQ(clock_.asked, 0) << "it handshook: the clock is not the cause";
+}
+
+TEST_F(TunnelsTest, AFailedHandshakeWithAnUnsynchronizedClockIsExplained) {
+    clock_.synchronized = false;
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(gateways());
+    seconds(10, tunnels);
+    EXPECT_EQ(clock_.asked, 1);
+    const bool warned = std::any_of(journal_.begin(), journal_.end(), [](const std::string& line) {
+        return line.find("system clock is not synchronized") != std::string::npos;
+    });
+    EXPECT_TRUE(warned);
+}
+
+TEST_F(TunnelsTest, NoClockWarningWhileTheClockIsSynchronized) {
+    clock_.synchronized = true;
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(gateways());
+    seconds(10, tunnels);
+    EXPECT_EQ(clock_.asked, 1);
+    for (const std::string& line : journal_) {
+        EXPECT_EQ(line.find("clock"), std::string::npos) << line;
+    }
+}
+
+TEST_F(TunnelsTest, AHostNameGatewayGetsARandomAddressAndIsResolvedAgainWhenUsedUp) {
+    Spec one = spec("gw.example");
+    one.vpns.at("us").failover = FailoverSettings{};
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(one);
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    ResolveResult result;
+    for (std::string_view address : {"198.51.100.1", "198.51.100.2"}) {
+        auto endpoint = IpEndpoint::fromLiteral(address, 1);
+        result.addresses.push_back(ResolvedAddress{endpoint->family, endpoint->address});
+    }
+    auto [host, done] = std::move(resolver_.pending.front());
+    resolver_.pending.clear();
+    done(result);
+    const std::string firstAddress = tunnels.tunnelFigures("us")->endpoint;
+    // Dead: the other address of the name, without asking DNS. (Judged from the first
+    // sample after the address came.)
+    seconds(11, tunnels);
+    EXPECT_TRUE(resolver_.pending.empty());
+    const std::string secondAddress = tunnels.tunnelFigures("us")->endpoint;
+    EXPECT_NE(secondAddress, firstAddress);
+    EXPECT_EQ(device_.operations.back(), "replace peer at " + secondAddress);
+    // Dead again: both used, so the name is resolved again through the uplink.
+    seconds(10, tunnels);
+    EXPECT_EQ(resolver_.pending.size(), 1u);
+}
+
+TEST_F(TunnelsTest, AGatewayWhoseNameDoesNotResolveIsSkippedAfterTheHandshakeTimeout) {
+    Spec two = spec("a.example");
+    two.vpns.at("us").peers.push_back(WireguardPeer{"gw2",
+                                                    "KEyPCu21GuOJeh6IyoxBF7hE38aHX3XzhVDwCnvhthw=",
+                                                    Endpoint{"b.example", 51820, false},
+                                                    {},
+                                                    {}});
+    WireguardTunnels tunnels = make();
+    tunnels.specApplied(two);
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    const std::string first = resolver_.pending.front().first;
+    resolver_.fail();
+    // Not a busy loop of queries: the next tick does not ask again before the timeout.
+    seconds(9, tunnels);
+    EXPECT_EQ(resolver_.pending.size(), 0u);
+    seconds(1, tunnels);
+    ASSERT_EQ(resolver_.pending.size(), 1u);
+    EXPECT_NE(resolver_.pending.front().first, first) << "the other gateway's turn";
+    const auto figures = tunnels.tunnelFigures("us");
+    for (const dbus::PeerFigures& peer : figures->peers) {
+        if (peer.name == figures->activePeer) {
+            EXPECT_EQ(peer.result, "trying");
+        } else {
+            EXPECT_EQ(peer.result, "unresolved");
+        }
+    }
 }
 
 } // namespace

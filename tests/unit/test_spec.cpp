@@ -82,6 +82,22 @@ TEST(Spec, ParsesThePeerListWithOptionalFields) {
     EXPECT_EQ(vpn.peers[1].name, "peer1");
     EXPECT_EQ(vpn.peers[1].endpoint.toString(), "192.0.2.10:4500");
     EXPECT_FALSE(vpn.peers[1].persistentKeepalive);
+    // Several peers: judged with the default failover settings.
+    EXPECT_FALSE(vpn.failover);
+    EXPECT_EQ(vpn.failoverInForce(), FailoverSettings{});
+}
+
+TEST(Spec, FailoverSettingsAreOptionalAndJudgeASinglePeerOnlyWhenGiven) {
+    auto plain = parseSpec(oneVpn());
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain.spec.vpns.at("us").failoverInForce()) << "one peer: nowhere to go";
+    auto given = parseSpec(oneVpn(R"(, "failover": {"silenceTimeout": 20})"));
+    ASSERT_TRUE(given.ok()) << testing::PrintToString(messages(given));
+    const auto settings = given.spec.vpns.at("us").failoverInForce();
+    ASSERT_TRUE(settings);
+    EXPECT_EQ(settings->silenceTimeout, 20);
+    EXPECT_EQ(settings->handshakeTimeout, 10);
+    EXPECT_EQ(settings->probeInterval, 3);
 }
 
 TEST(Spec, ParsesFastd) {

@@ -1,4 +1,5 @@
-# Mirrors tests/golden/several-peers/input.json: the peers form, one peer without a name.
+# Mirrors tests/golden/several-peers/input.json: the peers form, one peer without a name,
+# failover timings.
 {
   vpns.multi = {
     id = 12;
@@ -6,6 +7,10 @@
     addrV6 = "2001:db8:12::2";
     dns = [ "198.51.100.53" ];
     privateKeyFile = "/etc/vpnsteer/multi.key";
+    failover = {
+      silenceTimeout = 20;
+      probeInterval = 5;
+    };
     peers = [
       {
         name = "gw1";
