@@ -79,6 +79,16 @@ struct FastdSettings {
     bool operator==(const FastdSettings&) const = default;
 };
 
+// The methods that are offered without encryption: what "performance" puts first and
+// "secure" leaves out.
+bool isUnencryptedFastdMethod(std::string_view method);
+
+// The method list fastd is given, in order. A VPN that is not configurable uses `methods`
+// as written. A configurable one follows `mode` the way Freifunk's uplinks do:
+// performance puts null@l2tp and null first, then the encrypted methods; secure offers
+// the encrypted methods only.
+std::vector<std::string> fastdMethodsFor(const FastdSettings& fastd, FastdTransportMode mode);
+
 // Every number vpnsteer derives from a VPN's id lives here, so that the generator,
 // vpnsteerd and the NixOS module agree (and stay compatible with the original module).
 namespace derive {
