@@ -70,6 +70,9 @@ struct Arguments {
     std::string networkDir = VPNSTEER_NETWORK_DIR;
     std::string cliPath = VPNSTEER_CLI_PATH;
     std::string wireguardGoPath = VPNSTEER_WIREGUARD_GO_PATH;
+    std::string fastdPath = VPNSTEER_FASTD_PATH;
+    std::string fastdDir = VPNSTEER_FASTD_DIR;
+    std::string stateDir = VPNSTEER_STATE_DIR;
     std::optional<bool> kernelWireguard; // nullopt: ask the running kernel
     std::string normalDir;
 };
@@ -84,22 +87,29 @@ void printUsage(std::FILE* to) {
                  "  --network-dir DIR           where networkd files go (default %s)\n"
                  "  --cli PATH                  the vpnsteer program the units run (default %s)\n"
                  "  --wireguard-go PATH         wireguard-go (default %s)\n"
+                 "  --fastd PATH                fastd (default %s)\n"
+                 "  --fastd-dir DIR             where fastd configs go (default %s)\n"
+                 "  --state-dir DIR             vpnsteerd's state folder (default %s)\n"
                  "  --kernel-wireguard yes|no   how \"implementation\": \"auto\" resolves\n"
                  "                              (default: ask the running kernel)\n"
                  "  -h, --help                  show this help\n",
                  VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH,
-                 VPNSTEER_WIREGUARD_GO_PATH);
+                 VPNSTEER_WIREGUARD_GO_PATH, VPNSTEER_FASTD_PATH, VPNSTEER_FASTD_DIR,
+                 VPNSTEER_STATE_DIR);
 }
 
 // Returns an exit status when the program should stop right away.
 std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, Log& log) {
-    enum { spec = 256, networkDir, cli, wireguardGo, kernelWireguard };
+    enum { spec = 256, networkDir, cli, wireguardGo, kernelWireguard, fastd, fastdDir, stateDir };
     static const option options[] = {
         {"spec", required_argument, nullptr, spec},
         {"network-dir", required_argument, nullptr, networkDir},
         {"cli", required_argument, nullptr, cli},
         {"wireguard-go", required_argument, nullptr, wireguardGo},
         {"kernel-wireguard", required_argument, nullptr, kernelWireguard},
+        {"fastd", required_argument, nullptr, fastd},
+        {"fastd-dir", required_argument, nullptr, fastdDir},
+        {"state-dir", required_argument, nullptr, stateDir},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -117,6 +127,15 @@ std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, L
             break;
         case wireguardGo:
             arguments.wireguardGoPath = optarg;
+            break;
+        case fastd:
+            arguments.fastdPath = optarg;
+            break;
+        case fastdDir:
+            arguments.fastdDir = optarg;
+            break;
+        case stateDir:
+            arguments.stateDir = optarg;
             break;
         case kernelWireguard:
             if (std::string_view(optarg) == "yes" || std::string_view(optarg) == "no") {
@@ -161,13 +180,13 @@ bool anyResolvesAtRunTime(const Spec& spec) {
 // Writes every file, going on past a failure. Returns false if any failed. `existing` is
 // what a listing found in `dir` before; files not in it are known to be new.
 bool writeFiles(const std::filesystem::path& dir, const FileSet& files,
-                const std::vector<std::string>& existing, Log& log) {
+                const std::vector<std::string>& existing, Log& log, mode_t mode = 0644) {
     if (files.empty())
         return true;
     std::optional<OutputDirectory> output;
     try {
         makeDirectories(dir);
-        output.emplace(dir);
+        output.emplace(dir, mode);
     } catch (const std::system_error& error) {
         log.error(error.what());
         return false;
@@ -186,8 +205,10 @@ bool writeFiles(const std::filesystem::path& dir, const FileSet& files,
 }
 
 int run(const Arguments& arguments, Log& log) {
-    RenderOptions options{arguments.specPath, arguments.cliPath, arguments.wireguardGoPath,
-                          arguments.kernelWireguard.value_or(true)};
+    RenderOptions options{arguments.specPath,        arguments.cliPath,
+                          arguments.wireguardGoPath, arguments.kernelWireguard.value_or(true),
+                          arguments.fastdPath,       arguments.fastdDir,
+                          arguments.stateDir};
     if (auto problem = renderOptionsProblem(options)) {
         log.error(*problem);
         return exitUsage;
@@ -229,11 +250,23 @@ int run(const Arguments& arguments, Log& log) {
     }
     failed |= !writeFiles(arguments.normalDir, plan.unitFiles, existingUnits, log);
     failed |= !writeFiles(arguments.networkDir, plan.networkFiles, existing, log);
+    // fastd's configs name the secret file and the peers: for root's eyes only.
+    std::vector<std::string> existingFastd;
+    try {
+        existingFastd = listDirectory(arguments.fastdDir);
+    } catch (const std::system_error& error) {
+        log.error(error.what());
+        failed = true;
+    }
+    failed |= !writeFiles(arguments.fastdDir, plan.fastdFiles, existingFastd, log, 0600);
     if (plan.removeStaleFiles) {
-        Removal removal = removeStaleFiles(arguments.networkDir, plan.keepNetworkFiles);
-        for (const auto& message : removal.errors)
-            log.error(message);
-        failed |= !removal.errors.empty();
+        for (Removal removal :
+             {removeStaleFiles(arguments.networkDir, plan.keepNetworkFiles),
+              removeStaleFiles(arguments.fastdDir, plan.keepFastdFiles, isFastdFile)}) {
+            for (const auto& message : removal.errors)
+                log.error(message);
+            failed |= !removal.errors.empty();
+        }
     }
     return failed ? exitFailure : exitOk;
 }

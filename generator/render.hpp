@@ -24,6 +24,11 @@ struct RenderOptions {
     // How `"implementation": "auto"` resolves: a kernel WireGuard device from a .netdev,
     // or wireguard-go.
     bool kernelHasWireguard = true;
+    std::string fastdPath = "/usr/bin/fastd"; // runs the tunnel of a fastd VPN
+    // Where the fastd configs go (mode 0600) and fastd's status sockets live.
+    std::string fastdDir = "/run/vpnsteer/fastd";
+    // vpnsteerd's state: the transport mode a user chose for a configurable fastd VPN.
+    std::string stateDir = "/var/lib/vpnsteer";
 };
 
 // File name -> contents. std::map keeps the order of names fixed.
@@ -46,14 +51,35 @@ bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options);
 // vpn-NAME-wireguard-go.service
 std::string wireguardGoUnitName(std::string_view vpn);
 
+// vpn-NAME-fastd.service
+std::string fastdUnitName(std::string_view vpn);
+
+// The files of a fastd VPN in RenderOptions::fastdDir, each relative to it: NAME.conf, and
+// for a configurable VPN the method lists NAME.secure.methods and NAME.performance.methods,
+// one of which the unit adds according to the transport mode in force.
+std::set<std::string> fastdFileNames(std::string_view vpn);
+// Whether a file in fastdDir is one the generator writes (for stale-file removal).
+bool isFastdFile(std::string_view fileName);
+// The status socket fastd opens for VPN `vpn` (vpnsteerd reads it).
+std::string fastdStatusSocket(const RenderOptions& options, std::string_view vpn);
+// The file holding a user's transport mode (VPNSTEER_TRANSPORT_MODE=...), below stateDir;
+// the fastd unit reads it as an EnvironmentFile= and vpnsteerd writes it.
+std::string transportModeFile(const RenderOptions& options, std::string_view vpn);
+// The text of that file for `mode`.
+std::string transportModeFileText(FastdTransportMode mode);
+
+// The files for fastdDir, for every fastd VPN in `spec`.
+// Throws std::invalid_argument when renderOptionsProblem(options) is set.
+FileSet renderFastdFiles(const Spec& spec, const RenderOptions& options);
+
 // The .netdev and .network files for systemd-networkd, for every VPN in `spec`.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options);
 
 // The units for the generator's normal folder: vpn-NAME.service for every VPN in `spec`
 // and for each VPN in `invalidVpns` whose name is usable (so that a typo in the spec
-// does not make the unit of a running VPN vanish), and vpn-NAME-wireguard-go.service
-// for userspace WireGuard VPNs.
+// does not make the unit of a running VPN vanish), vpn-NAME-wireguard-go.service
+// for userspace WireGuard VPNs and vpn-NAME-fastd.service for fastd VPNs.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
                         const RenderOptions& options);
