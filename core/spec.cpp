@@ -95,6 +95,22 @@ bool isOwned(std::string_view filename) {
     return filename.find("-vpnsteer-") != std::string_view::npos &&
            (filename.ends_with(".netdev") || filename.ends_with(".network"));
 }
+
+std::string fastdUnit(std::string_view vpn) {
+    return "vpn-" + std::string(vpn) + "-fastd.service";
+}
+
+std::string fastdStatusSocket(std::string_view fastdDir, std::string_view vpn) {
+    return std::string(fastdDir) + "/" + std::string(vpn) + ".sock";
+}
+
+std::string transportModeFile(std::string_view stateDir, std::string_view vpn) {
+    return std::string(stateDir) + "/fastd/" + std::string(vpn) + ".mode";
+}
+
+std::string transportModeFileText(FastdTransportMode mode) {
+    return "VPNSTEER_TRANSPORT_MODE=" + std::string(toString(mode));
+}
 } // namespace filenames
 
 namespace {

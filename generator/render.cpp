@@ -300,7 +300,8 @@ std::string fastdConfig(const Vpn& vpn, const RenderOptions& options) {
     config.comment("through the uplink, whichever VPN carries the host's traffic.");
     config.line("group " + FastdConfig::string("vpnsteer-wan"));
     config.comment("vpnsteerd reads the connection state here.");
-    config.line("status socket " + FastdConfig::string(fastdStatusSocket(options, vpn.name)));
+    config.line("status socket " +
+                FastdConfig::string(filenames::fastdStatusSocket(options.fastdDir, vpn.name)));
     config.line("include " + FastdConfig::string(fastd.secretFile));
     if (fastd.configurable)
         config.comment("The methods come from " + vpn.name +
@@ -346,8 +347,9 @@ std::string fastdService(const Vpn& vpn, const RenderOptions& options) {
     std::string command = commandLine(options.fastdPath, {"--config", configPath});
     if (vpn.fastd->configurable) {
         file.comment("The spec's transport mode, unless the user chose one (SetTransportMode).");
-        file.set("Environment", transportModeFileText(vpn.fastd->transportMode));
-        file.set("EnvironmentFile", "-" + escapeSpecifiers(transportModeFile(options, vpn.name)));
+        file.set("Environment", filenames::transportModeFileText(vpn.fastd->transportMode));
+        file.set("EnvironmentFile",
+                 "-" + escapeSpecifiers(filenames::transportModeFile(options.stateDir, vpn.name)));
         // The one word systemd must expand: renderOptionsProblem() keeps the folder free of
         // white space, quotes, '$' and '%'.
         command += " --config " + options.fastdDir + "/" + vpn.name +
@@ -500,7 +502,7 @@ FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVp
             tunnelUnit = wireguardGoUnitName(name);
             files.emplace(tunnelUnit, wireguardGoService(vpn, options));
         } else if (vpn.fastd) {
-            tunnelUnit = fastdUnitName(name);
+            tunnelUnit = filenames::fastdUnit(name);
             files.emplace(tunnelUnit, fastdService(vpn, options));
         }
         files.emplace(vpn.unitName(), vpnService(name, tunnelUnit, options));
@@ -511,10 +513,6 @@ FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVp
     return files;
 }
 
-std::string fastdUnitName(std::string_view vpn) {
-    return "vpn-" + std::string(vpn) + "-fastd.service";
-}
-
 std::set<std::string> fastdFileNames(std::string_view vpn) {
     const std::string name(vpn);
     return {name + ".conf", name + ".secure.methods", name + ".performance.methods"};
@@ -522,18 +520,6 @@ std::set<std::string> fastdFileNames(std::string_view vpn) {
 
 bool isFastdFile(std::string_view fileName) {
     return fileName.ends_with(".conf") || fileName.ends_with(".methods");
-}
-
-std::string fastdStatusSocket(const RenderOptions& options, std::string_view vpn) {
-    return options.fastdDir + "/" + std::string(vpn) + ".sock";
-}
-
-std::string transportModeFile(const RenderOptions& options, std::string_view vpn) {
-    return options.stateDir + "/fastd/" + std::string(vpn) + ".mode";
-}
-
-std::string transportModeFileText(FastdTransportMode mode) {
-    return "VPNSTEER_TRANSPORT_MODE=" + std::string(toString(mode));
 }
 
 FileSet renderFastdFiles(const Spec& spec, const RenderOptions& options) {

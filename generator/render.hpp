@@ -51,22 +51,12 @@ bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options);
 // vpn-NAME-wireguard-go.service
 std::string wireguardGoUnitName(std::string_view vpn);
 
-// vpn-NAME-fastd.service
-std::string fastdUnitName(std::string_view vpn);
-
 // The files of a fastd VPN in RenderOptions::fastdDir, each relative to it: NAME.conf, and
 // for a configurable VPN the method lists NAME.secure.methods and NAME.performance.methods,
 // one of which the unit adds according to the transport mode in force.
 std::set<std::string> fastdFileNames(std::string_view vpn);
 // Whether a file in fastdDir is one the generator writes (for stale-file removal).
 bool isFastdFile(std::string_view fileName);
-// The status socket fastd opens for VPN `vpn` (vpnsteerd reads it).
-std::string fastdStatusSocket(const RenderOptions& options, std::string_view vpn);
-// The file holding a user's transport mode (VPNSTEER_TRANSPORT_MODE=...), below stateDir;
-// the fastd unit reads it as an EnvironmentFile= and vpnsteerd writes it.
-std::string transportModeFile(const RenderOptions& options, std::string_view vpn);
-// The text of that file for `mode`.
-std::string transportModeFileText(FastdTransportMode mode);
 
 // The files for fastdDir, for every fastd VPN in `spec`.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
