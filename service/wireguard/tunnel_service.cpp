@@ -52,7 +52,7 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
     timer_.reset(source);
     check(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling the WireGuard timer");
     manager.addFollower(tunnels_);
-    manager.setTunnelFigures(tunnels_);
+    manager.addTunnelFigures(tunnels_);
 }
 
 int TunnelService::onLinks(sd_event_source*, int, uint32_t, void* self) {
