@@ -11,7 +11,8 @@
 # The client's fastd instances are the generated vpn-NAME-fastd.service units, run by
 # tests/lib/unit-supervisor.sh (the lab has no systemd); vpnsteerd restarts them through its
 # pid files (--restart-by-pid-file). What is checked:
-# - the generated config is mode 0600 and both handshakes complete;
+# - the generated config is mode 0600, fastd runs in group vpnsteer-wan, and both
+#   handshakes complete;
 # - the method is the one the lists imply, on vpnsteerd's Vpn object (read from the client's
 #   status socket) and in the provider's own status socket;
 # - SetTransportMode switches A between null (performance) and salsa2012+umac (secure), the
@@ -85,6 +86,10 @@ for vpn in "$A" "$B"; do
 done
 expect_method "$A" salsa2012+umac
 expect_method "$B" null+salsa2012+umac
+# Its remote lookups then go where the WAN group's DNS goes (the WAN DNS forwarder).
+wan_gid=$(getent group vpnsteer-wan | cut -d: -f3)
+expect "A's fastd runs in group vpnsteer-wan ($wan_gid)" "^Gid:\s+$wan_gid\s+$wan_gid\s" \
+	grep '^Gid:' "/proc/$(cat "$LAB_DIR/units/vpn-$A-fastd.service.pid")/status"
 expect "A is in secure mode" '^s "secure"$' vpn_property "$A" TransportMode
 expect "B has no transport mode" '^s ""$' vpn_property "$B" TransportMode
 
