@@ -8,7 +8,6 @@
 #include "service/fastd/status_socket.hpp"
 #include "service/fastd/tunnels.hpp"
 
-#include <memory>
 #include <string>
 #include <systemd/sd-event.h>
 
@@ -29,12 +28,10 @@ public:
     FastdService& operator=(const FastdService&) = delete;
 
 private:
-    static int onTick(sd_event_source* source, uint64_t, void* self);
-
     UnixStatusSocket status_;
     TransportModeFiles modes_;
     FastdTunnels tunnels_;
-    dbus::EventSourcePtr timer_;
+    dbus::RepeatingTimer timer_;
 };
 
 } // namespace vpnsteer::fastd

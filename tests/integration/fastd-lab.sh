@@ -7,6 +7,7 @@
 #
 #   VPN A: id 1, configurable, transportMode secure, methods [salsa2012+umac, null]
 #   VPN B: id 2, not configurable, methods [null+salsa2012+umac, salsa2012+umac]
+#   VPN C: id 3, WireGuard (wireguard-go): the two protocols side by side
 #
 # The client's fastd instances are the generated vpn-NAME-fastd.service units, run by
 # tests/lib/unit-supervisor.sh (the lab has no systemd); vpnsteerd restarts them through its
@@ -18,7 +19,8 @@
 # - SetTransportMode switches A between null (performance) and salsa2012+umac (secure), the
 #   choice is stored, and bad calls get named errors;
 # - system-wide A, a transport-mode switch (a fastd restart) and a Switch to B under
-#   continuous traffic: answers only from the VPNs' exits, the leak meter stays at 0.
+#   continuous traffic, then a Switch to the WireGuard VPN C: answers only from the VPNs'
+#   exits, the leak meter stays at 0.
 #
 # Usage: fastd-lab.sh VPNSTEERD VPNSTEER_GENERATOR
 set -euo pipefail
@@ -28,8 +30,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/e2e-lab.sh"
 VPNSTEERD=$(realpath "${1:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
 generator=$(realpath "${2:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
 require_root
-require_command ip nsenter unshare fastd iptables-legacy ip6tables-legacy dnsmasq dig python3 \
-	dbus-daemon busctl systemd-sysusers /lib/systemd/systemd-networkd
+require_command ip nsenter unshare fastd wireguard-go wg iptables-legacy ip6tables-legacy dnsmasq dig python3 \
+	dbus-daemon busctl /lib/systemd/systemd-networkd
 [[ -c /dev/net/tun ]] || skip_test "fastd needs /dev/net/tun"
 # shellcheck source=tests/lib/lab.sh
 source "$e2e_here/../lib/lab.sh"
@@ -37,19 +39,21 @@ source "$e2e_here/../lib/lab.sh"
 source "$e2e_here/../lib/assert.sh"
 
 lab_init fastd 260
-# fastd runs in group vpnsteer-wan (its config says so): the group the package creates.
-systemd-sysusers "$LAB_UNITS_DIR/sysusers-vpnsteer.conf" || e2e_abort "could not create vpnsteer-wan"
 lab_topology || e2e_abort "the lab topology did not come up"
-A=a$LAB_ID B=b$LAB_ID
+# fastd runs in group vpnsteer-wan (its config says so): the group the package creates.
+lab_project_groups client || e2e_abort "could not give the client the project's groups"
+A=a$LAB_ID B=b$LAB_ID C=c$LAB_ID
 provider_methods=(null null+salsa2012+umac salsa2012+umac)
 lab_fastd_provider "$A" 1 "${provider_methods[@]}" || e2e_abort "provider A did not come up"
 lab_fastd_provider "$B" 2 "${provider_methods[@]}" || e2e_abort "provider B did not come up"
+lab_vpn_provider "$C" 3 || e2e_abort "provider C did not come up"
 LAB_STEER_EXTRA[$A]='"configurable": true, "transportMode": "secure", "methods": ["salsa2012+umac", "null"]'
 LAB_STEER_EXTRA[$B]='"methods": ["null+salsa2012+umac", "salsa2012+umac"]'
-lab_steer_spec "$A:1" "$B:2" || e2e_abort "could not write the spec"
+lab_steer_spec "$A:1" "$B:2" "$C:3" || e2e_abort "could not write the spec"
 lab_steer_start "$generator" "$VPNSTEERD" || e2e_abort "the client did not come up"
 EXIT4_A=${LAB_VPN_EXIT4[$A]} EXIT6_A=${LAB_VPN_EXIT6[$A]}
 EXIT4_B=${LAB_VPN_EXIT4[$B]} EXIT6_B=${LAB_VPN_EXIT6[$B]}
+EXIT4_C=${LAB_VPN_EXIT4[$C]} EXIT6_C=${LAB_VPN_EXIT6[$C]}
 echo "lab $LAB_ID up: VPN A = $A (exit $EXIT4_A), VPN B = $B (exit $EXIT4_B)"
 
 # vpn_property VPN NAME: a property of org.vpnsteer1.Vpn, as busctl prints it.
@@ -87,7 +91,7 @@ done
 expect_method "$A" salsa2012+umac
 expect_method "$B" null+salsa2012+umac
 # Its remote lookups then go where the WAN group's DNS goes (the WAN DNS forwarder).
-wan_gid=$(getent group vpnsteer-wan | cut -d: -f3)
+wan_gid=$(n_client getent group vpnsteer-wan | cut -d: -f3)
 expect "A's fastd runs in group vpnsteer-wan ($wan_gid)" "^Gid:\s+$wan_gid\s+$wan_gid\s" \
 	grep '^Gid:' "/proc/$(cat "$LAB_DIR/units/vpn-$A-fastd.service.pid")/status"
 expect "A is in secure mode" '^s "secure"$' vpn_property "$A" TransportMode
@@ -105,6 +109,9 @@ expect "SetTransportMode(fast): InvalidArgument" \
 expect "SetTransportMode on B: NotConfigurable" \
 	"^Error org\.vpnsteer1\.Error\.NotConfigurable: VPN \"$B\" is not configurable" \
 	set_mode_reply "$B" performance
+expect "SetTransportMode on WireGuard C: WrongProtocol" \
+	"^Error org\.vpnsteer1\.Error\.WrongProtocol: VPN \"$C\" is a wireguard VPN" \
+	set_mode_reply "$C" performance
 expect "A is still in secure mode" '^s "secure"$' vpn_property "$A" TransportMode
 
 echo "== A system-wide; performance, then a Switch to B, under traffic"
@@ -130,16 +137,23 @@ from=$(($(lab_traffic_lines traffic) + 1))
 e2e_more_questions traffic 60
 expect_traffic "after the switch to B: answers from B's exit" traffic "$from" 2 \
 	"$EXIT4_B" "$EXIT6_B"
+
+expect_status "Switch($C) to WireGuard succeeds" 0 lab_steer_call Switch s "$C"
+expect_system_wide "SystemWide is $C" "$C"
+from=$(($(lab_traffic_lines traffic) + 1))
+e2e_more_questions traffic 60
+expect_traffic "after the switch to C: answers from C's exit" traffic "$from" 2 \
+	"$EXIT4_C" "$EXIT6_C"
 lab_traffic_stop traffic
 # Unanswered ones are allowed here: while A's fastd reconnects, its kill switch holds them.
-expect_traffic "all along: answers from A's or B's exit only" traffic 1 200 \
-	"$EXIT4_A" "$EXIT6_A" "$EXIT4_B" "$EXIT6_B"
+expect_traffic "all along: answers from the VPNs' exits only" traffic 1 200 \
+	"$EXIT4_A" "$EXIT6_A" "$EXIT4_B" "$EXIT6_B" "$EXIT4_C" "$EXIT6_C"
 expect_no_leak "all along: the leak meter stays at 0"
 
 echo "== Back to secure"
 expect_status "SetTransportMode(secure) on A succeeds" 0 vpn_call "$A" SetTransportMode s secure
 expect_method "$A" salsa2012+umac
-expect_status "Down($B) succeeds" 0 lab_steer_call Down s "$B"
+expect_status "Down($C) succeeds" 0 lab_steer_call Down s "$C"
 expect_system_wide "nothing is system-wide" ""
 expect_status "vpnsteerd still runs" 0 lab_alive vpnsteerd
 assert_done

@@ -795,6 +795,19 @@ lab_vpn_provider() {
 	lab_start_wireguard_go vpn "$device" || return 1
 	lab_exec vpn wg set "$device" listen-port "$port" private-key "$provider_key" \
 		peer "$(wg pubkey <"$client_key")" allowed-ips "$inner4.2/32,$inner6::2/128" || return 1
+	_lab_provider_exit "$name" "$k" "$device" "$port" || return 1
+	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
+	LAB_VPN_CLIENT_KEY[$name]=$client_key
+}
+
+# _lab_provider_exit NAME K DEVICE PORT: what every provider has once its tunnel
+# DEVICE exists in vpn: the inner addresses, SNAT to the exit addresses, the
+# leak meter's rule for tunnel packets to 198.51.100.K:PORT, its host name at
+# the public DNS, and the LAB_VPN_* values but the keys.
+_lab_provider_exit() {
+	local name=$1 k=$2 device=$3 port=$4
+	local inner4=10.20.$((200 + k)) inner6=2001:db8:$((200 + k))
+	local exit4=198.51.100.$k exit6=2001:db8:198::$k
 	_lab_addr vpn "$device" "$inner4.1/24" "$inner6::1/64" || return 1
 	lab_exec vpn ip link set "$device" up || return 1
 	lab_exec vpn iptables-legacy -t nat -A POSTROUTING -s "$inner4.0/24" -o up0 \
@@ -806,8 +819,6 @@ lab_vpn_provider() {
 
 	# shellcheck disable=SC2034 # the fixture's API: read by the tests
 	LAB_VPN_DEVICE[$name]=$device
-	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
-	LAB_VPN_CLIENT_KEY[$name]=$client_key
 	LAB_VPN_ENDPOINT[$name]=$exit4:$port
 	LAB_VPN_HOSTNAME[$name]=$name.vpn.$LAB_DOMAIN
 	LAB_VPN_ADDR4[$name]=$inner4.2
@@ -850,7 +861,6 @@ lab_fastd_provider() {
 		return 1
 	}
 	local device="p${name:0:14}" port=$((10000 + k))
-	local inner4=10.20.$((200 + k)) inner6=2001:db8:$((200 + k))
 	local exit4=198.51.100.$k exit6=2001:db8:198::$k
 	local provider_secret=$LAB_DIR/vpn-$name-provider.secret
 	local client_secret=$LAB_DIR/vpn-$name-client.secret
@@ -874,30 +884,27 @@ lab_fastd_provider() {
 	_lab_addr vpn up0 "$exit4/24" "$exit6/64" || return 1
 	lab_spawn vpn "fastd-$device" fastd --config "$LAB_DIR/vpn-$name-provider.conf" || return 1
 	lab_wait_daemon "fastd-$device" lab_exec vpn test -S "/run/fastd-$device.sock" || return 1
-	_lab_addr vpn "$device" "$inner4.1/24" "$inner6::1/64" || return 1
-	lab_exec vpn ip link set "$device" up || return 1
-	lab_exec vpn iptables-legacy -t nat -A POSTROUTING -s "$inner4.0/24" -o up0 \
-		-j SNAT --to-source "$exit4" || return 1
-	lab_exec vpn ip6tables-legacy -t nat -A POSTROUTING -s "$inner6::/64" -o up0 \
-		-j SNAT --to-source "$exit6" || return 1
-	lab_exec wan iptables-legacy -I LAB-LEAK 1 -p udp -d "$exit4" --dport "$port" \
-		-m comment --comment "tunnel $name" -j RETURN || return 1
-
 	LAB_VPN_PROTOCOL[$name]=fastd
-	# shellcheck disable=SC2034 # the fixture's API: read by the tests
-	LAB_VPN_DEVICE[$name]=$device
+	_lab_provider_exit "$name" "$k" "$device" "$port" || return 1
 	LAB_VPN_PUBKEY[$name]=$(fastd --config "$provider_secret" --show-key --machine-readable) ||
 		return 1
 	LAB_VPN_CLIENT_KEY[$name]=$client_secret
-	LAB_VPN_ENDPOINT[$name]=$exit4:$port
-	LAB_VPN_HOSTNAME[$name]=$name.vpn.$LAB_DOMAIN
-	LAB_VPN_ADDR4[$name]=$inner4.2
-	LAB_VPN_ADDR6[$name]=$inner6::2
-	# shellcheck disable=SC2034
-	LAB_VPN_EXIT4[$name]=$exit4
-	# shellcheck disable=SC2034
-	LAB_VPN_EXIT6[$name]=$exit6
-	lab_dns_set "${LAB_VPN_HOSTNAME[$name]}" "$exit4"
+}
+
+# lab_project_groups ROLE: the groups of units/sysusers-vpnsteer.conf (as the
+# package creates them: vpnsteer, vpnsteer-wan) in an /etc/group of ROLE's
+# mount namespace only, with ids the host's /etc/group does not use, unless
+# the host has them already. The host's file is never touched.
+lab_project_groups() {
+	local role=$1 file=$LAB_DIR/$1-group gid=4300 name
+	cp /etc/group "$file" || return 1
+	while read -r name; do
+		getent group "$name" >/dev/null && continue
+		while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+		echo "$name:x:$gid:" >>"$file"
+		gid=$((gid + 1))
+	done < <(awk '$1 == "g" { print $2 }' "$LAB_UNITS_DIR/sysusers-vpnsteer.conf")
+	chmod 0644 "$file" && lab_exec "$role" mount --bind "$file" /etc/group
 }
 
 # lab_fastd_status ROLE SOCKET: the JSON fastd writes on its status SOCKET in ROLE.
