@@ -7,7 +7,7 @@
 #
 #   VPN A: id 1, configurable, transportMode secure, methods [salsa2012+umac, null]
 #   VPN B: id 2, not configurable, methods [null+salsa2012+umac, salsa2012+umac]
-#   VPN C: id 3, WireGuard (wireguard-go): the two protocols side by side
+#   VPN C: id 4, WireGuard (wireguard-go): the two protocols side by side
 #
 # The client's fastd instances are the generated vpn-NAME-fastd.service units, run by
 # tests/lib/unit-supervisor.sh (the lab has no systemd); vpnsteerd restarts them through its
@@ -46,10 +46,10 @@ A=a$LAB_ID B=b$LAB_ID C=c$LAB_ID
 provider_methods=(null null+salsa2012+umac salsa2012+umac)
 lab_fastd_provider "$A" 1 "${provider_methods[@]}" || e2e_abort "provider A did not come up"
 lab_fastd_provider "$B" 2 "${provider_methods[@]}" || e2e_abort "provider B did not come up"
-lab_vpn_provider "$C" 3 || e2e_abort "provider C did not come up"
+lab_vpn_provider "$C" 4 || e2e_abort "provider C did not come up"
 LAB_STEER_EXTRA[$A]='"configurable": true, "transportMode": "secure", "methods": ["salsa2012+umac", "null"]'
 LAB_STEER_EXTRA[$B]='"methods": ["null+salsa2012+umac", "salsa2012+umac"]'
-lab_steer_spec "$A:1" "$B:2" "$C:3" || e2e_abort "could not write the spec"
+lab_steer_spec "$A:1" "$B:2" "$C:4" || e2e_abort "could not write the spec"
 lab_steer_start "$generator" "$VPNSTEERD" || e2e_abort "the client did not come up"
 EXIT4_A=${LAB_VPN_EXIT4[$A]} EXIT6_A=${LAB_VPN_EXIT6[$A]}
 EXIT4_B=${LAB_VPN_EXIT4[$B]} EXIT6_B=${LAB_VPN_EXIT6[$B]}

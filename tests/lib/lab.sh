@@ -807,6 +807,11 @@ lab_vpn_provider() {
 _lab_provider_exit() {
 	local name=$1 k=$2 device=$3 port=$4
 	local inner4=10.20.$((200 + k)) inner6=2001:db8:$((200 + k))
+	# 2001:db8:203::/64 is inet's (LAB_INET6): provider 3's inner network would shadow it.
+	[[ "$LAB_INET6" != "$inner6::"* ]] || {
+		echo "lab: provider index $k would put $inner6::/64 in vpn, which is inet's" >&2
+		return 1
+	}
 	local exit4=198.51.100.$k exit6=2001:db8:198::$k
 	_lab_addr vpn "$device" "$inner4.1/24" "$inner6::1/64" || return 1
 	lab_exec vpn ip link set "$device" up || return 1
