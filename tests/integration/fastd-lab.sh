@@ -17,7 +17,7 @@
 # - the method is the one the lists imply, on vpnsteerd's Vpn object (read from the client's
 #   status socket) and in the provider's own status socket;
 # - SetTransportMode switches A between null (performance) and salsa2012+umac (secure), the
-#   choice is stored, and bad calls get named errors;
+#   choice is stored and outlives a restart of vpnsteerd, and bad calls get named errors;
 # - system-wide A, a transport-mode switch (a fastd restart) and a Switch to B under
 #   continuous traffic, then a Switch to the WireGuard VPN C: answers only from the VPNs'
 #   exits, the leak meter stays at 0.
@@ -149,6 +149,13 @@ lab_traffic_stop traffic
 expect_traffic "all along: answers from the VPNs' exits only" traffic 1 200 \
 	"$EXIT4_A" "$EXIT6_A" "$EXIT4_B" "$EXIT6_B" "$EXIT4_C" "$EXIT6_C"
 expect_no_leak "all along: the leak meter stays at 0"
+
+echo "== The choice outlives vpnsteerd"
+lab_stop vpnsteerd
+lab_steer_start_daemon "$VPNSTEERD" || e2e_abort "vpnsteerd did not start again"
+expect "after a restart of vpnsteerd, A is still in performance mode" '^s "performance"$' \
+	vpn_property "$A" TransportMode
+expect_method "$A" null
 
 echo "== Back to secure"
 expect_status "SetTransportMode(secure) on A succeeds" 0 vpn_call "$A" SetTransportMode s secure
