@@ -6,7 +6,8 @@
 #                offering null, null+salsa2012+umac, salsa2012+umac in that order
 #
 #   VPN A: id 1, configurable, transportMode secure, methods [salsa2012+umac, null]
-#   VPN B: id 2, not configurable, methods [null+salsa2012+umac, salsa2012+umac]
+#   VPN B: id 2, not configurable, methods [null+salsa2012+umac, salsa2012+umac], its remote
+#          given by host name (fastd resolves it)
 #   VPN C: id 4, WireGuard (wireguard-go): the two protocols side by side
 #
 # The client's fastd instances are the generated vpn-NAME-fastd.service units, run by
@@ -49,7 +50,7 @@ lab_fastd_provider "$B" 2 "${provider_methods[@]}" || e2e_abort "provider B did 
 lab_vpn_provider "$C" 4 || e2e_abort "provider C did not come up"
 LAB_STEER_EXTRA[$A]='"configurable": true, "transportMode": "secure", "methods": ["salsa2012+umac", "null"]'
 LAB_STEER_EXTRA[$B]='"methods": ["null+salsa2012+umac", "salsa2012+umac"]'
-lab_steer_spec "$A:1" "$B:2" "$C:4" || e2e_abort "could not write the spec"
+lab_steer_spec "$A:1" "$B:2:name" "$C:4" || e2e_abort "could not write the spec"
 lab_steer_start "$generator" "$VPNSTEERD" || e2e_abort "the client did not come up"
 EXIT4_A=${LAB_VPN_EXIT4[$A]} EXIT6_A=${LAB_VPN_EXIT6[$A]}
 EXIT4_B=${LAB_VPN_EXIT4[$B]} EXIT6_B=${LAB_VPN_EXIT6[$B]}
@@ -88,6 +89,10 @@ for vpn in "$A" "$B"; do
 	expect "$vpn: Endpoint is the provider's" "^s \"$(re_escape "${LAB_VPN_ENDPOINT[$vpn]}")\"\$" \
 		vpn_property "$vpn" Endpoint
 done
+# No VPN is system-wide yet, so fastd's lookup went where the host's do: the uplink's resolver.
+# (While one is, the WAN DNS forwarder takes the queries of group vpnsteer-wan there.)
+expect "fastd looked up B's remote ${LAB_VPN_HOSTNAME[$B]}" "query\\[A\\] $(re_escape "${LAB_VPN_HOSTNAME[$B]}")" \
+	cat "$(lab_log isp-dns)"
 expect_method "$A" salsa2012+umac
 expect_method "$B" null+salsa2012+umac
 # Its remote lookups then go where the WAN group's DNS goes (the WAN DNS forwarder).
