@@ -4,6 +4,7 @@
 #include "service/dbus/names.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <syslog.h>
 
 namespace vpnsteer::dbus {
@@ -138,9 +139,16 @@ void ManagerObject::setTransportMode(const std::string& name, const std::string&
     } else if (mode == "performance") {
         chosen = FastdTransportMode::performance;
     } else {
+        // Quoted back only when short and printable: the caller's bytes go into logs.
+        const bool printable =
+            mode.size() <= 32 && std::all_of(mode.begin(), mode.end(), [](char c) {
+                return std::isprint(static_cast<unsigned char>(c)) != 0;
+            });
         throw sdbus::Error(errors::invalidArgument,
-                           "transport mode must be \"secure\" or \"performance\", got \"" + mode +
-                               "\"");
+                           "transport mode must be \"secure\" or \"performance\", got " +
+                               (printable
+                                    ? "\"" + mode + "\""
+                                    : "a string of " + std::to_string(mode.size()) + " bytes"));
     }
     if (transportModes_ == nullptr) {
         throw sdbus::Error(errors::failed, "this vpnsteerd does not run fastd tunnels");
