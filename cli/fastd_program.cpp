@@ -7,8 +7,8 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <utility>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
