@@ -177,6 +177,18 @@ bool anyResolvesAtRunTime(const Spec& spec) {
     return false;
 }
 
+// listDirectory(), with a failure logged and noted in `failed`: then nothing is known to
+// be there.
+std::vector<std::string> listOrLog(const std::filesystem::path& dir, Log& log, bool& failed) {
+    try {
+        return listDirectory(dir);
+    } catch (const std::system_error& error) {
+        log.error(error.what());
+        failed = true;
+        return {};
+    }
+}
+
 // Writes every file, going on past a failure. Returns false if any failed. `existing` is
 // what a listing found in `dir` before; files not in it are known to be new.
 bool writeFiles(const std::filesystem::path& dir, const FileSet& files,
@@ -227,13 +239,7 @@ int run(const Arguments& arguments, Log& log) {
     if (!arguments.kernelWireguard && parsed && anyResolvesAtRunTime(parsed->spec))
         options.kernelHasWireguard = kernelSupportsWireguard();
 
-    std::vector<std::string> existing;
-    try {
-        existing = listDirectory(arguments.networkDir);
-    } catch (const std::system_error& error) {
-        log.error(error.what());
-        failed = true;
-    }
+    const std::vector<std::string> existing = listOrLog(arguments.networkDir, log, failed);
 
     const Plan plan = planRun(parsed, existing, options);
     for (const auto& message : plan.errors)
@@ -241,23 +247,11 @@ int run(const Arguments& arguments, Log& log) {
     failed |= plan.failed();
 
     // systemd empties the generator folders before each run, but a run by hand may not.
-    std::vector<std::string> existingUnits;
-    try {
-        existingUnits = listDirectory(arguments.normalDir);
-    } catch (const std::system_error& error) {
-        log.error(error.what());
-        failed = true;
-    }
+    const std::vector<std::string> existingUnits = listOrLog(arguments.normalDir, log, failed);
     failed |= !writeFiles(arguments.normalDir, plan.unitFiles, existingUnits, log);
     failed |= !writeFiles(arguments.networkDir, plan.networkFiles, existing, log);
     // fastd's configs name the secret file and the peers: for root's eyes only.
-    std::vector<std::string> existingFastd;
-    try {
-        existingFastd = listDirectory(arguments.fastdDir);
-    } catch (const std::system_error& error) {
-        log.error(error.what());
-        failed = true;
-    }
+    const std::vector<std::string> existingFastd = listOrLog(arguments.fastdDir, log, failed);
     failed |= !writeFiles(arguments.fastdDir, plan.fastdFiles, existingFastd, log, 0600);
     if (plan.removeStaleFiles) {
         for (Removal removal :
