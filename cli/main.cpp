@@ -43,6 +43,12 @@ constexpr std::array subcommands{
     Subcommand{"pubkey", "",
                "Reads a WireGuard private key from stdin and writes its public key to stdout",
                pubkeyMain},
+    Subcommand{"fastd-genkey", "",
+               "Generates a new fastd secret with fastd and writes its secretFile line to stdout",
+               fastdGenkeyMain},
+    Subcommand{"fastd-pubkey", "[FILE]",
+               "Reads a fastd secret (FILE or stdin) and writes its public key, as fastd shows it",
+               fastdPubkeyMain},
 };
 
 void printUsage(std::ostream& stream) {

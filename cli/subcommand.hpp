@@ -52,5 +52,7 @@ int switchMain(const Invocation& invocation);
 int checkMain(const Invocation& invocation);
 int genkeyMain(const Invocation& invocation);
 int pubkeyMain(const Invocation& invocation);
+int fastdGenkeyMain(const Invocation& invocation); // through fastd itself
+int fastdPubkeyMain(const Invocation& invocation);
 
 } // namespace vpnsteer::cli

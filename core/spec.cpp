@@ -38,6 +38,22 @@ std::string_view toString(FastdTransportMode mode) {
     return mode == FastdTransportMode::secure ? "secure" : "performance";
 }
 
+bool isUnencryptedFastdMethod(std::string_view method) {
+    return method == "null" || method == "null@l2tp";
+}
+
+std::vector<std::string> fastdMethodsFor(const FastdSettings& fastd, FastdTransportMode mode) {
+    if (!fastd.configurable)
+        return fastd.methods;
+    std::vector<std::string> methods;
+    if (mode == FastdTransportMode::performance)
+        methods = {"null@l2tp", "null"};
+    for (const auto& method : fastd.methods)
+        if (!isUnencryptedFastdMethod(method))
+            methods.push_back(method);
+    return methods;
+}
+
 std::string Endpoint::toString() const {
     return (hostIsIpv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
@@ -78,6 +94,22 @@ std::string bridgeNetwork(std::string_view vpn) {
 bool isOwned(std::string_view filename) {
     return filename.find("-vpnsteer-") != std::string_view::npos &&
            (filename.ends_with(".netdev") || filename.ends_with(".network"));
+}
+
+std::string fastdUnit(std::string_view vpn) {
+    return "vpn-" + std::string(vpn) + "-fastd.service";
+}
+
+std::string fastdStatusSocket(std::string_view fastdDir, std::string_view vpn) {
+    return std::string(fastdDir) + "/" + std::string(vpn) + ".sock";
+}
+
+std::string transportModeFile(std::string_view stateDir, std::string_view vpn) {
+    return std::string(stateDir) + "/fastd/" + std::string(vpn) + ".mode";
+}
+
+std::string transportModeFileText(FastdTransportMode mode) {
+    return "VPNSTEER_TRANSPORT_MODE=" + std::string(toString(mode));
 }
 } // namespace filenames
 
@@ -668,7 +700,7 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
     bool singleKeyGiven = false, singleEndpointGiven = false;
     FastdSettings fastd;
     std::vector<std::string> fastdOnlyFields, wireguardOnlyFields;
-    bool secretGiven = false, methodsGiven = false;
+    bool secretGiven = false, methodsGiven = false, transportModeGiven = false;
     std::optional<Json> peersValue;
     std::string peersPath;
 
@@ -805,6 +837,7 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
             fastd.configurable = *configurable;
     });
     add("transportMode", [&](const std::string& p, const Json& v) {
+        transportModeGiven = true;
         if (const std::string* text = check.string(p, v)) {
             if (*text == "secure")
                 fastd.transportMode = FastdTransportMode::secure;
@@ -868,6 +901,18 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
             check.fail(at + ".secretFile", "missing");
         if (!methodsGiven)
             fastd.methods = {"salsa2012+umac"};
+        // Secure mode offers the encrypted methods only: a configurable VPN needs one.
+        if (fastd.configurable && !fastd.methods.empty() &&
+            std::all_of(fastd.methods.begin(), fastd.methods.end(), isUnencryptedFastdMethod))
+            check.fail(at + ".methods", "a configurable VPN needs an encrypted method "
+                                        "(salsa2012+umac or null+salsa2012+umac) for secure "
+                                        "mode, got only unencrypted ones");
+        // Only a configurable VPN rewrites its methods; elsewhere the word would mislead.
+        if (transportModeGiven && !fastd.configurable &&
+            fastd.transportMode == FastdTransportMode::performance)
+            check.fail(at + ".transportMode",
+                       "\"performance\" takes effect only with \"configurable\": true; list "
+                       "the null methods first in methods instead");
         if (!peersGiven)
             check.fail(at + ".peers", "missing");
         else

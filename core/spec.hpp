@@ -96,6 +96,16 @@ struct FastdSettings {
     bool operator==(const FastdSettings&) const = default;
 };
 
+// The methods that are offered without encryption: what "performance" puts first and
+// "secure" leaves out.
+bool isUnencryptedFastdMethod(std::string_view method);
+
+// The method list fastd is given, in order. A VPN that is not configurable uses `methods`
+// as written. A configurable one follows `mode` the way Freifunk's uplinks do:
+// performance puts null@l2tp and null first, then the encrypted methods; secure offers
+// the encrypted methods only.
+std::vector<std::string> fastdMethodsFor(const FastdSettings& fastd, FastdTransportMode mode);
+
 // Every number vpnsteer derives from a VPN's id lives here, so that the generator,
 // vpnsteerd and the NixOS module agree (and stay compatible with the original module).
 namespace derive {
@@ -200,6 +210,15 @@ std::string tunnelNetwork(std::string_view vpn); // 60-vpnsteer-NAME.network
 std::string bridgeNetdev(std::string_view vpn);  // 61-vpnsteer-NAME-bridge.netdev
 std::string bridgeNetwork(std::string_view vpn); // 61-vpnsteer-NAME-bridge.network
 bool isOwned(std::string_view filename);         // *-vpnsteer-*
+
+// fastd VPNs: the unit that runs fastd, and the files shared by the generator, that unit
+// and vpnsteerd. `fastdDir` is /run/vpnsteer/fastd, `stateDir` /var/lib/vpnsteer on a host.
+std::string fastdUnit(std::string_view vpn); // vpn-NAME-fastd.service
+std::string fastdStatusSocket(std::string_view fastdDir, std::string_view vpn); // DIR/NAME.sock
+// The transport mode a user chose (VPNSTEER_TRANSPORT_MODE=...), read by the unit as an
+// EnvironmentFile= and written by vpnsteerd: STATE/fastd/NAME.mode.
+std::string transportModeFile(std::string_view stateDir, std::string_view vpn);
+std::string transportModeFileText(FastdTransportMode mode);
 } // namespace filenames
 
 } // namespace vpnsteer

@@ -124,10 +124,11 @@ void makeDirectories(const std::filesystem::path& dir) {
         throw std::system_error(error, "creating " + dir.string());
 }
 
-OutputDirectory::OutputDirectory(std::filesystem::path path, Readers readers)
+OutputDirectory::OutputDirectory(std::filesystem::path path, Readers readers, mode_t mode)
     : path_(std::move(path))
     , fd_(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))
-    , readers_(readers) {
+    , readers_(readers)
+    , mode_(mode) {
     if (fd_ < 0)
         throw errnoError(errno, "opening " + path_.string());
 }
@@ -148,7 +149,7 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
 
     // Only for messages: building a path costs more than writing a small file.
     auto target = [&] { return (path_ / name).string(); };
-    FileDescriptor file(::openat(fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+    FileDescriptor file(::openat(fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode_));
     std::optional<std::string> named; // set while the bytes sit under a temporary name
     if (!file) {
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -156,12 +157,12 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
         // No O_TMPFILE on this file system: a named temporary file instead.
         named = temporaryName(name);
         file = FileDescriptor(
-            ::openat(fd_, named->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+            ::openat(fd_, named->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_));
         if (!file)
             throw errnoError(errno, "creating a temporary file for " + target());
     }
     // No fsync: the files live in /run (tmpfs) and are made anew on every boot.
-    // The mode is 0644 as the generator's main() sets umask 022.
+    // The mode is mode_ as the generator's main() sets umask 022.
     if (!writeAll(file.get(), contents)) {
         int error = errno;
         if (named)
@@ -199,7 +200,7 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
 // when a file is there after all, for write() to replace it.
 bool OutputDirectory::writeNew(const std::string& name, std::string_view contents) {
     FileDescriptor file(
-        ::openat(fd_, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
+        ::openat(fd_, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode_));
     if (!file) {
         if (errno == EEXIST)
             return false;
@@ -246,7 +247,8 @@ std::vector<std::string> listDirectory(const std::filesystem::path& dir) {
     return names;
 }
 
-Removal removeStaleFiles(const std::filesystem::path& dir, const std::set<std::string>& keep) {
+Removal removeStaleFiles(const std::filesystem::path& dir, const std::set<std::string>& keep,
+                         bool (*owned)(std::string_view)) {
     Removal removal;
     std::vector<std::string> names;
     try {
@@ -256,7 +258,7 @@ Removal removeStaleFiles(const std::filesystem::path& dir, const std::set<std::s
         return removal;
     }
     for (const auto& name : names) {
-        if (!filenames::isOwned(name) || keep.count(name))
+        if (!owned(name) || keep.count(name))
             continue;
         const std::filesystem::path path = dir / name;
         struct stat status {};

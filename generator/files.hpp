@@ -3,11 +3,14 @@
 // plan.hpp).
 #pragma once
 
+#include "core/spec.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace vpnsteer::generator {
@@ -41,8 +44,10 @@ enum class Readers {
 // A folder the generator writes many files into, opened once.
 class OutputDirectory {
 public:
-    // Throws std::system_error when `path` cannot be opened as a folder.
-    explicit OutputDirectory(std::filesystem::path path, Readers readers = Readers::concurrent);
+    // Throws std::system_error when `path` cannot be opened as a folder. New files get
+    // `mode` (less the umask).
+    explicit OutputDirectory(std::filesystem::path path, Readers readers = Readers::concurrent,
+                             mode_t mode = 0644);
     OutputDirectory(const OutputDirectory&) = delete;
     OutputDirectory& operator=(const OutputDirectory&) = delete;
     ~OutputDirectory();
@@ -58,6 +63,7 @@ private:
     std::filesystem::path path_;
     int fd_;
     Readers readers_;
+    mode_t mode_;
 };
 
 // The names of the entries in `dir` (not "." and ".."), sorted; empty when `dir` does
@@ -69,9 +75,11 @@ struct Removal {
     std::vector<std::string> errors;  // one message per file that could not be removed
 };
 
-// Removes every file in `dir` that the generator owns (filenames::isOwned) and whose name
-// is not in `keep`. Folders are never removed. A missing `dir` is not an error.
-Removal removeStaleFiles(const std::filesystem::path& dir, const std::set<std::string>& keep);
+// Removes every file in `dir` that the generator owns (`owned`, by default
+// filenames::isOwned) and whose name is not in `keep`. Folders are never removed. A missing
+// `dir` is not an error.
+Removal removeStaleFiles(const std::filesystem::path& dir, const std::set<std::string>& keep,
+                         bool (*owned)(std::string_view) = filenames::isOwned);
 
 // Whether the running kernel can create WireGuard devices: the module is loaded or built
 // in, or the running kernel's module index lists it. Reads /sys and the index files only;

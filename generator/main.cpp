@@ -69,6 +69,9 @@ struct Arguments {
     std::string specPath = VPNSTEER_SPEC_PATH;
     std::string networkDir = VPNSTEER_NETWORK_DIR;
     std::string cliPath = VPNSTEER_CLI_PATH;
+    std::string fastdPath = VPNSTEER_FASTD_PATH;
+    std::string fastdDir = VPNSTEER_FASTD_DIR;
+    std::string stateDir = VPNSTEER_STATE_DIR;
     std::optional<bool> kernelWireguard; // nullopt: ask the running kernel
     std::string normalDir;
 };
@@ -82,20 +85,27 @@ void printUsage(std::FILE* to) {
                  "  --spec FILE                 the spec (default %s)\n"
                  "  --network-dir DIR           where networkd files go (default %s)\n"
                  "  --cli PATH                  the vpnsteer program the units run (default %s)\n"
+                 "  --fastd PATH                fastd (default %s)\n"
+                 "  --fastd-dir DIR             where fastd configs go (default %s)\n"
+                 "  --state-dir DIR             vpnsteerd's state folder (default %s)\n"
                  "  --kernel-wireguard yes|no   how \"implementation\": \"auto\" resolves\n"
                  "                              (default: ask the running kernel)\n"
                  "  -h, --help                  show this help\n",
-                 VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH);
+                 VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH, VPNSTEER_FASTD_PATH,
+                 VPNSTEER_FASTD_DIR, VPNSTEER_STATE_DIR);
 }
 
 // Returns an exit status when the program should stop right away.
 std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, Log& log) {
-    enum { spec = 256, networkDir, cli, kernelWireguard };
+    enum { spec = 256, networkDir, cli, kernelWireguard, fastd, fastdDir, stateDir };
     static const option options[] = {
         {"spec", required_argument, nullptr, spec},
         {"network-dir", required_argument, nullptr, networkDir},
         {"cli", required_argument, nullptr, cli},
         {"kernel-wireguard", required_argument, nullptr, kernelWireguard},
+        {"fastd", required_argument, nullptr, fastd},
+        {"fastd-dir", required_argument, nullptr, fastdDir},
+        {"state-dir", required_argument, nullptr, stateDir},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -110,6 +120,15 @@ std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, L
             break;
         case cli:
             arguments.cliPath = optarg;
+            break;
+        case fastd:
+            arguments.fastdPath = optarg;
+            break;
+        case fastdDir:
+            arguments.fastdDir = optarg;
+            break;
+        case stateDir:
+            arguments.stateDir = optarg;
             break;
         case kernelWireguard:
             if (std::string_view(optarg) == "yes" || std::string_view(optarg) == "no") {
@@ -151,16 +170,28 @@ bool anyResolvesAtRunTime(const Spec& spec) {
     return false;
 }
 
+// listDirectory(), with a failure logged and noted in `failed`: then nothing is known to
+// be there.
+std::vector<std::string> listOrLog(const std::filesystem::path& dir, Log& log, bool& failed) {
+    try {
+        return listDirectory(dir);
+    } catch (const std::system_error& error) {
+        log.error(error.what());
+        failed = true;
+        return {};
+    }
+}
+
 // Writes every file, going on past a failure. Returns false if any failed. `existing` is
 // what a listing found in `dir` before; files not in it are known to be new.
 bool writeFiles(const std::filesystem::path& dir, Readers readers, const FileSet& files,
-                const std::vector<std::string>& existing, Log& log) {
+                const std::vector<std::string>& existing, Log& log, mode_t mode = 0644) {
     if (files.empty())
         return true;
     std::optional<OutputDirectory> output;
     try {
         makeDirectories(dir);
-        output.emplace(dir, readers);
+        output.emplace(dir, readers, mode);
     } catch (const std::system_error& error) {
         log.error(error.what());
         return false;
@@ -180,7 +211,8 @@ bool writeFiles(const std::filesystem::path& dir, Readers readers, const FileSet
 
 int run(const Arguments& arguments, Log& log) {
     RenderOptions options{arguments.specPath, arguments.cliPath,
-                          arguments.kernelWireguard.value_or(true)};
+                          arguments.kernelWireguard.value_or(true), arguments.fastdPath,
+                          arguments.fastdDir, arguments.stateDir};
     if (auto problem = renderOptionsProblem(options)) {
         log.error(*problem);
         return exitUsage;
@@ -199,13 +231,7 @@ int run(const Arguments& arguments, Log& log) {
     if (!arguments.kernelWireguard && parsed && anyResolvesAtRunTime(parsed->spec))
         options.kernelHasWireguard = kernelSupportsWireguard();
 
-    std::vector<std::string> existing;
-    try {
-        existing = listDirectory(arguments.networkDir);
-    } catch (const std::system_error& error) {
-        log.error(error.what());
-        failed = true;
-    }
+    const std::vector<std::string> existing = listOrLog(arguments.networkDir, log, failed);
 
     const Plan plan = planRun(parsed, existing, options);
     for (const auto& message : plan.errors)
@@ -213,21 +239,22 @@ int run(const Arguments& arguments, Log& log) {
     failed |= plan.failed();
 
     // systemd empties the generator folders before each run, but a run by hand may not.
-    std::vector<std::string> existingUnits;
-    try {
-        existingUnits = listDirectory(arguments.normalDir);
-    } catch (const std::system_error& error) {
-        log.error(error.what());
-        failed = true;
-    }
+    const std::vector<std::string> existingUnits = listOrLog(arguments.normalDir, log, failed);
     failed |= !writeFiles(arguments.normalDir, Readers::none, plan.unitFiles, existingUnits, log);
     failed |=
         !writeFiles(arguments.networkDir, Readers::concurrent, plan.networkFiles, existing, log);
+    // fastd's configs name the secret file and the peers: for root's eyes only.
+    const std::vector<std::string> existingFastd = listOrLog(arguments.fastdDir, log, failed);
+    failed |= !writeFiles(arguments.fastdDir, Readers::concurrent, plan.fastdFiles, existingFastd,
+                          log, 0600);
     if (plan.removeStaleFiles) {
-        Removal removal = removeStaleFiles(arguments.networkDir, plan.keepNetworkFiles);
-        for (const auto& message : removal.errors)
-            log.error(message);
-        failed |= !removal.errors.empty();
+        for (Removal removal :
+             {removeStaleFiles(arguments.networkDir, plan.keepNetworkFiles),
+              removeStaleFiles(arguments.fastdDir, plan.keepFastdFiles, isFastdFile)}) {
+            for (const auto& message : removal.errors)
+                log.error(message);
+            failed |= !removal.errors.empty();
+        }
     }
     return failed ? exitFailure : exitOk;
 }

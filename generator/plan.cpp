@@ -61,10 +61,14 @@ Plan planRun(const std::optional<ParseResult>& parsed,
 
     plan.networkFiles = renderNetworkFiles(parsed->spec, options);
     plan.unitFiles = renderUnitFiles(parsed->spec, parsed->invalidVpns, options);
+    plan.fastdFiles = renderFastdFiles(parsed->spec, options);
     for (const auto& [fileName, contents] : plan.networkFiles)
         plan.keepNetworkFiles.insert(fileName);
+    for (const auto& [fileName, contents] : plan.fastdFiles)
+        plan.keepFastdFiles.insert(fileName);
     for (const auto& vpn : parsed->invalidVpns) {
         plan.keepNetworkFiles.merge(networkFileNames(vpn));
+        plan.keepFastdFiles.merge(fastdFileNames(vpn));
         plan.errors.push_back(options.specPath + ": ignoring VPN " + quoted(vpn) +
                               "; its network files are kept as they are");
     }

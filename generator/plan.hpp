@@ -18,12 +18,14 @@ namespace vpnsteer::generator {
 struct Plan {
     FileSet networkFiles; // for the network folder (/run/systemd/network)
     FileSet unitFiles;    // for the generator's normal folder
+    FileSet fastdFiles;   // for RenderOptions::fastdDir (mode 0600)
 
     // Whether owned files (filenames::isOwned) that are not in `keepNetworkFiles` are
     // removed from the network folder. False when the spec could not be used at all: a
     // syntax error must not tear down every VPN.
     bool removeStaleFiles = true;
     std::set<std::string> keepNetworkFiles; // the files written now, and those of invalid VPNs
+    std::set<std::string> keepFastdFiles;   // the same for the fastd folder
 
     std::vector<std::string> errors; // one message per line, for the log
     bool failed() const { return !errors.empty(); }

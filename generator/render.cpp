@@ -1,6 +1,7 @@
 #include "generator/render.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <stdexcept>
 #include <utility>
 
@@ -228,7 +229,141 @@ std::string bridgeNetwork(const Vpn& vpn, const RenderOptions& options) {
     return std::move(file).text();
 }
 
-std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderOptions& options) {
+// A fastd config file: `key value;` lines and peer blocks (fastd.readthedocs.io,
+// manual/config). Strings are double-quoted with '"' and '\\' escaped; core has already
+// refused control characters in every value that reaches it.
+class FastdConfig {
+public:
+    explicit FastdConfig(const RenderOptions& options)
+        : text_(fileHeader(options)) {}
+
+    FastdConfig& comment(std::string_view line) {
+        text_.append(indent_).append("# ").append(line).append("\n");
+        return *this;
+    }
+    FastdConfig& line(std::string_view statement) {
+        text_.append(indent_).append(statement).append(";\n");
+        return *this;
+    }
+    FastdConfig& blank() {
+        text_.append("\n");
+        return *this;
+    }
+    FastdConfig& open(std::string_view block) {
+        text_.append(indent_).append(block).append(" {\n");
+        indent_ = "\t";
+        return *this;
+    }
+    FastdConfig& close() {
+        indent_.clear();
+        text_.append("}\n");
+        return *this;
+    }
+    static std::string string(std::string_view value) {
+        std::string quotedValue = "\"";
+        for (char c : value) {
+            if (c == '"' || c == '\\')
+                quotedValue += '\\';
+            quotedValue += c;
+        }
+        return quotedValue + "\"";
+    }
+
+    std::string text() && { return std::move(text_); }
+
+private:
+    std::string text_;
+    std::string indent_;
+};
+
+bool isIpv4Literal(const std::string& host) {
+    in_addr address{};
+    return inet_pton(AF_INET, host.c_str(), &address) == 1;
+}
+
+void addMethods(FastdConfig& config, const std::vector<std::string>& methods) {
+    for (const auto& method : methods)
+        config.line("method " + FastdConfig::string(method));
+}
+
+std::string fastdConfig(const Vpn& vpn, const RenderOptions& options) {
+    const FastdSettings& fastd = *vpn.fastd;
+    FastdConfig config(options);
+    config.blank();
+    config.line("mode tun").line("interface " + FastdConfig::string(vpn.name));
+    config.line("mtu " + std::to_string(fastd.mtu));
+    config.comment("The tunnel's own packets carry this mark: the rule at priority " +
+                   std::to_string(derive::tunnelBypassRulePriority) + " sends them to the uplink.");
+    config.line("packet mark " + std::to_string(vpn.firewallMark()));
+    config.comment("As a member of this group, fastd's lookups of its remotes go to the WAN DNS "
+                   "forwarder,");
+    config.comment("through the uplink, whichever VPN carries the host's traffic.");
+    config.line("group " + FastdConfig::string("vpnsteer-wan"));
+    config.comment("vpnsteerd reads the connection state here.");
+    config.line("status socket " +
+                FastdConfig::string(filenames::fastdStatusSocket(options.fastdDir, vpn.name)));
+    config.line("include " + FastdConfig::string(fastd.secretFile));
+    if (fastd.configurable)
+        config.comment("The methods come from " + vpn.name +
+                       ".secure.methods or .performance.methods (the transport mode).");
+    else
+        addMethods(config, fastd.methods);
+    for (const auto& peer : fastd.peers) {
+        config.blank().open("peer " + FastdConfig::string(peer.name));
+        config.line("key " + FastdConfig::string(peer.key));
+        for (const auto& remote : peer.remotes) {
+            if (remote.hostIsIpv6)
+                config.line("remote [" + remote.host + "]:" + std::to_string(remote.port));
+            else if (isIpv4Literal(remote.host))
+                config.line("remote " + remote.host + ":" + std::to_string(remote.port));
+            else
+                config.line("remote " + FastdConfig::string(remote.host) + " port " +
+                            std::to_string(remote.port));
+        }
+        config.close();
+    }
+    return std::move(config).text();
+}
+
+std::string fastdMethods(const Vpn& vpn, FastdTransportMode mode, const RenderOptions& options) {
+    FastdConfig config(options);
+    config.comment(std::string("The methods of ") + vpn.name + " in " +
+                   std::string(toString(mode)) + " mode, in order of preference.");
+    addMethods(config, fastdMethodsFor(*vpn.fastd, mode));
+    return std::move(config).text();
+}
+
+std::string fastdService(const Vpn& vpn, const RenderOptions& options) {
+    const std::string configPath = options.fastdDir + "/" + vpn.name + ".conf";
+    IniFile file(options);
+    file.section("Unit")
+        .set("Description", "fastd tunnel " + escapeSpecifiers(vpn.name))
+        .set("Documentation", "man:vpnsteer(8)")
+        .set("SourcePath", escapeSpecifiers(options.specPath));
+
+    file.section("Service");
+    // fastd tells systemd once its interface exists (sd_notify READY=1).
+    file.set("Type", "notify");
+    std::string command = commandLine(options.fastdPath, {"--config", configPath});
+    if (vpn.fastd->configurable) {
+        file.comment("The spec's transport mode, unless the user chose one (SetTransportMode).");
+        file.set("Environment", filenames::transportModeFileText(vpn.fastd->transportMode));
+        file.set("EnvironmentFile",
+                 "-" + escapeSpecifiers(filenames::transportModeFile(options.stateDir, vpn.name)));
+        // The one word systemd must expand: renderOptionsProblem() keeps the folder free of
+        // white space, quotes, '$' and '%'.
+        command += " --config " + options.fastdDir + "/" + vpn.name +
+                   ".${VPNSTEER_TRANSPORT_MODE}.methods";
+    }
+    file.set("ExecStart", command);
+    // A dead fastd is a dead VPN: the kill-switch routes hold traffic back meanwhile.
+    file.set("Restart", "on-failure").set("RestartSec", "1s");
+    return std::move(file).text();
+}
+
+// `tunnelUnit`: the unit that runs the tunnel's daemon (wireguard-go, fastd), or "".
+std::string vpnService(std::string_view vpnName, const std::string& tunnelUnit,
+                       const RenderOptions& options) {
     const std::string name(vpnName);
     IniFile file(options);
     file.section("Unit")
@@ -241,9 +376,9 @@ std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderO
     // VPN stays system-wide. Without the daemon, "up" fails and so does this unit.
     std::string wants = "vpnsteerd.service";
     std::string after = "vpnsteerd.service systemd-networkd.service";
-    if (wireguardGo) {
-        wants += " " + wireguardGoUnitName(name);
-        after += " " + wireguardGoUnitName(name);
+    if (!tunnelUnit.empty()) {
+        wants += " " + tunnelUnit;
+        after += " " + tunnelUnit;
     }
     file.set("Wants", wants);
     file.set("After", after);
@@ -259,8 +394,11 @@ std::string vpnService(std::string_view vpnName, bool wireguardGo, const RenderO
 } // namespace
 
 std::optional<std::string> renderOptionsProblem(const RenderOptions& options) {
-    for (const auto& [what, path] : {std::pair{"spec path", &options.specPath},
-                                     std::pair{"vpnsteer path", &options.cliPath}}) {
+    for (const auto& [what, path] :
+         {std::pair{"spec path", &options.specPath}, std::pair{"vpnsteer path", &options.cliPath},
+          std::pair{"fastd path", &options.fastdPath},
+          std::pair{"fastd config folder", &options.fastdDir},
+          std::pair{"state folder", &options.stateDir}}) {
         const std::string prefix = std::string("the ") + what;
         if (path->empty() || path->front() != '/')
             return prefix + " must be absolute, got " + quoted(*path);
@@ -270,6 +408,12 @@ std::optional<std::string> renderOptionsProblem(const RenderOptions& options) {
         if (path->back() == '\\')
             return prefix + " must not end with a backslash, got " + quoted(*path);
     }
+    // The fastd unit names a file of this folder in a word where systemd expands a variable
+    // (fastdService()): nothing in it may need quoting or escaping.
+    if (options.fastdDir.find_first_of(" \t\"'\\$%;") != std::string::npos)
+        return "the fastd config folder must not contain white space, quotes, '$', '%' or ';', "
+               "got " +
+               quoted(options.fastdDir);
     return std::nullopt;
 }
 
@@ -320,8 +464,8 @@ FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options) {
             // without WireGuard would only log a failure).
             if (!usesWireguardGo(vpn, options))
                 files.emplace(filenames::tunnelNetdev(name), tunnelNetdev(vpn, options));
-            files.emplace(filenames::tunnelNetwork(name), tunnelNetwork(vpn, options));
         }
+        files.emplace(filenames::tunnelNetwork(name), tunnelNetwork(vpn, options));
         files.emplace(filenames::bridgeNetdev(name), bridgeNetdev(vpn, options));
         files.emplace(filenames::bridgeNetwork(name), bridgeNetwork(vpn, options));
     }
@@ -333,11 +477,43 @@ FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVp
     requireRenderable(options);
     FileSet files;
     for (const auto& [name, vpn] : spec.vpns) {
-        files.emplace(vpn.unitName(), vpnService(name, usesWireguardGo(vpn, options), options));
+        std::string tunnelUnit;
+        if (usesWireguardGo(vpn, options)) {
+            tunnelUnit = wireguardGoUnitName(name);
+        } else if (vpn.fastd) {
+            tunnelUnit = filenames::fastdUnit(name);
+            files.emplace(tunnelUnit, fastdService(vpn, options));
+        }
+        files.emplace(vpn.unitName(), vpnService(name, tunnelUnit, options));
     }
     for (const auto& name : invalidVpns)
         if (isValidInterfaceName(name) && !spec.vpns.count(name))
-            files.emplace(serviceName(name), vpnService(name, false, options));
+            files.emplace(serviceName(name), vpnService(name, "", options));
+    return files;
+}
+
+std::set<std::string> fastdFileNames(std::string_view vpn) {
+    const std::string name(vpn);
+    return {name + ".conf", name + ".secure.methods", name + ".performance.methods"};
+}
+
+bool isFastdFile(std::string_view fileName) {
+    return fileName.ends_with(".conf") || fileName.ends_with(".methods");
+}
+
+FileSet renderFastdFiles(const Spec& spec, const RenderOptions& options) {
+    requireRenderable(options);
+    FileSet files;
+    for (const auto& [name, vpn] : spec.vpns) {
+        if (!vpn.fastd)
+            continue;
+        files.emplace(name + ".conf", fastdConfig(vpn, options));
+        if (vpn.fastd->configurable)
+            for (FastdTransportMode mode :
+                 {FastdTransportMode::secure, FastdTransportMode::performance})
+                files.emplace(name + "." + std::string(toString(mode)) + ".methods",
+                              fastdMethods(vpn, mode, options));
+    }
     return files;
 }
 

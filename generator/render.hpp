@@ -23,6 +23,11 @@ struct RenderOptions {
     // How `"implementation": "auto"` resolves: a kernel WireGuard device from a .netdev,
     // or wireguard-go.
     bool kernelHasWireguard = true;
+    std::string fastdPath = "/usr/bin/fastd"; // runs the tunnel of a fastd VPN
+    // Where the fastd configs go (mode 0600) and fastd's status sockets live.
+    std::string fastdDir = "/run/vpnsteer/fastd";
+    // vpnsteerd's state: the transport mode a user chose for a configurable fastd VPN.
+    std::string stateDir = "/var/lib/vpnsteer";
 };
 
 // File name -> contents. std::map keeps the order of names fixed.
@@ -46,14 +51,25 @@ bool usesWireguardGo(const Vpn& vpn, const RenderOptions& options);
 // runs the device of a userspace WireGuard VPN.
 std::string wireguardGoUnitName(std::string_view vpn);
 
+// The files of a fastd VPN in RenderOptions::fastdDir, each relative to it: NAME.conf, and
+// for a configurable VPN the method lists NAME.secure.methods and NAME.performance.methods,
+// one of which the unit adds according to the transport mode in force.
+std::set<std::string> fastdFileNames(std::string_view vpn);
+// Whether a file in fastdDir is one the generator writes (for stale-file removal).
+bool isFastdFile(std::string_view fileName);
+
+// The files for fastdDir, for every fastd VPN in `spec`.
+// Throws std::invalid_argument when renderOptionsProblem(options) is set.
+FileSet renderFastdFiles(const Spec& spec, const RenderOptions& options);
+
 // The .netdev and .network files for systemd-networkd, for every VPN in `spec`.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options);
 
 // The units for the generator's normal folder: vpn-NAME.service for every VPN in `spec`
 // and for each VPN in `invalidVpns` whose name is usable (so that a typo in the spec
-// does not make the unit of a running VPN vanish). A userspace WireGuard VPN's unit wants
-// its wireguard-go instance.
+// does not make the unit of a running VPN vanish), and vpn-NAME-fastd.service for fastd
+// VPNs. A userspace WireGuard VPN's unit wants its wireguard-go instance.
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
                         const RenderOptions& options);

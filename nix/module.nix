@@ -456,7 +456,7 @@ in
     };
     systemd.services.systemd-networkd.reloadTriggers = [ specFile ];
 
-    users.groups.vpnsteer = { }; # may call Up, Down and Switch (D-Bus policy)
+    users.groups.vpnsteer = { }; # may call Up, Down, Switch and SetTransportMode (D-Bus policy)
     users.groups.vpnsteer-wan = { }; # processes in it resolve through the WAN DNS forwarder
 
     # Replies to the bridges' SNATed traffic arrive on the tunnel, not on the interface a

@@ -14,6 +14,7 @@
   libsodium,
   gtest,
   wireguard-go,
+  fastd,
   # The unit tests run in the build; the network-namespace tests need root and run
   # elsewhere (scripts/run-tests).
   doCheck ? stdenv.buildPlatform.canExecute stdenv.hostPlatform,
@@ -75,6 +76,8 @@ stdenv.mkDerivation {
     (lib.cmakeFeature "DBUS_SYSTEM_SERVICES_DIR" "${placeholder "out"}/share/dbus-1/system-services")
     # units/vpnsteer-wireguard-go@.service runs it by absolute path.
     (lib.cmakeFeature "VPNSTEER_WIREGUARD_GO_PATH" "${wireguard-go}/bin/wireguard-go")
+    # The same for vpn-NAME-fastd.service.
+    (lib.cmakeFeature "VPNSTEER_FASTD_PATH" "${fastd}/bin/fastd")
     (lib.cmakeBool "VPNSTEER_BUILD_TESTS" doCheck)
   ];
 

@@ -8,6 +8,8 @@
 #include "service/dbus/bus_event_source.hpp"
 #include "service/dbus/manager_object.hpp"
 #include "service/dbus/names.hpp"
+#include "service/fastd/tunnel_service.hpp"
+#include "service/fastd/unit_restarters.hpp"
 #include "service/nat/bridge_snat.hpp"
 #include "service/nat/iptc_snat_table.hpp"
 #include "service/resolved/dns_follows_vpn.hpp"
@@ -61,12 +63,27 @@ void log(int priority, std::string_view text) {
 }
 
 void usage(std::FILE* to) {
-    std::fprintf(to, "Usage: vpnsteerd [--spec FILE] [--resolve-interval SECONDS]\n"
-                     "Serves org.vpnsteer1 on the system bus and keeps vpnsteer's routing rules.\n"
-                     "  --spec FILE  the spec to serve (default " VPNSTEER_SPEC_PATH ")\n"
-                     "  --resolve-interval SECONDS  how often endpoint host names are resolved\n"
-                     "               again (default 60)\n");
+    std::fprintf(to,
+                 "Usage: vpnsteerd [--spec FILE] [--resolve-interval SECONDS] [--fastd-dir DIR]\n"
+                 "                 [--state-dir DIR] [--restart-by-pid-file DIR]\n"
+                 "Serves org.vpnsteer1 on the system bus and keeps vpnsteer's routing rules.\n"
+                 "  --spec FILE  the spec to serve (default " VPNSTEER_SPEC_PATH ")\n"
+                 "  --resolve-interval SECONDS  how often endpoint host names are resolved\n"
+                 "               again (default 60)\n"
+                 "  --fastd-dir DIR  fastd's configs and status sockets (default\n"
+                 "               /run/vpnsteer/fastd, as the generator's)\n"
+                 "  --state-dir DIR  where transport modes are kept (default /var/lib/vpnsteer)\n"
+                 "  --restart-by-pid-file DIR  restart a fastd unit by SIGTERM to the pid in\n"
+                 "               DIR/UNIT.pid instead of through systemd (for a supervisor that\n"
+                 "               is not systemd, as in the test lab)\n");
 }
+
+struct Options {
+    std::string specPath = VPNSTEER_SPEC_PATH;
+    vpnsteer::wireguard::TunnelsSettings tunnels;
+    vpnsteer::fastd::FastdServiceSettings fastd;
+    std::string restartByPidFile; // "": through systemd
+};
 
 void check(int result, const char* what) {
     if (result < 0) {
@@ -171,7 +188,8 @@ int onNetlink(sd_event_source*, int, uint32_t, void* monitor) {
     return 0;
 }
 
-int run(const std::string& specPath, const wireguard::TunnelsSettings& tunnelSettings) {
+int run(const Options& options) {
+    const std::string& specPath = options.specPath;
     sd_event* rawEvent = nullptr;
     check(sd_event_new(&rawEvent), "creating the event loop");
     std::unique_ptr<sd_event, EventDeleter> event(rawEvent);
@@ -237,7 +255,16 @@ int run(const std::string& specPath, const wireguard::TunnelsSettings& tunnelSet
     EventSourcePtr interrupt(source);
 
     // WireGuard devices: key, peer, endpoint (service/wireguard).
-    wireguard::TunnelService tunnels(event.get(), manager, tunnelSettings, &log);
+    wireguard::TunnelService tunnels(event.get(), manager, options.tunnels, &log);
+
+    // fastd tunnels: status and transport modes (service/fastd).
+    std::unique_ptr<fastd::UnitRestarter> units;
+    if (options.restartByPidFile.empty()) {
+        units = std::make_unique<fastd::SystemdUnits>(*bus);
+    } else {
+        units = std::make_unique<fastd::PidFileUnits>(options.restartByPidFile);
+    }
+    fastd::FastdService fastdTunnels(event.get(), manager, *units, options.fastd, &log);
 
     manager.start();
     // The name comes last: with Type=dbus, systemd counts vpnsteerd as started once it has
@@ -258,14 +285,21 @@ int run(const std::string& specPath, const wireguard::TunnelsSettings& tunnelSet
 } // namespace
 
 int main(int argc, char* argv[]) {
-    std::string specPath = VPNSTEER_SPEC_PATH;
-    wireguard::TunnelsSettings tunnelSettings;
+    Options options;
+    std::string& specPath = options.specPath;
+    wireguard::TunnelsSettings& tunnelSettings = options.tunnels;
     for (int i = 1; i < argc; ++i) {
         const std::string_view argument = argv[i];
         if (argument == "--spec" && i + 1 < argc) {
             specPath = argv[++i];
         } else if (argument.starts_with("--spec=")) {
             specPath = std::string(argument.substr(7));
+        } else if (argument == "--fastd-dir" && i + 1 < argc) {
+            options.fastd.fastdDir = argv[++i];
+        } else if (argument == "--state-dir" && i + 1 < argc) {
+            options.fastd.stateDir = argv[++i];
+        } else if (argument == "--restart-by-pid-file" && i + 1 < argc) {
+            options.restartByPidFile = argv[++i];
         } else if (argument == "--resolve-interval" && i + 1 < argc) {
             char* end = nullptr;
             const long seconds = std::strtol(argv[++i], &end, 10);
@@ -288,7 +322,7 @@ int main(int argc, char* argv[]) {
         }
     }
     try {
-        return run(specPath, tunnelSettings);
+        return run(options);
     } catch (const sdbus::Error& error) {
         log(LOG_ERR, "D-Bus: " + error.getName() + ": " + error.getMessage());
     } catch (const std::exception& error) {

@@ -73,4 +73,28 @@ int BusEventSource::process() {
     return 0;
 }
 
+RepeatingTimer::RepeatingTimer(sd_event* event, std::uint64_t intervalMicroseconds,
+                               std::function<void()> tick)
+    : interval_(intervalMicroseconds)
+    , tick_(std::move(tick)) {
+    sd_event_source* source = nullptr;
+    int result = sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, interval_, 0,
+                                            &RepeatingTimer::onTime, this);
+    if (result < 0) {
+        throw std::system_error(-result, std::generic_category(), "adding a timer");
+    }
+    source_.reset(source);
+    result = sd_event_source_set_enabled(source, SD_EVENT_ON);
+    if (result < 0) {
+        throw std::system_error(-result, std::generic_category(), "enabling a timer");
+    }
+}
+
+int RepeatingTimer::onTime(sd_event_source* source, uint64_t, void* self) {
+    auto* timer = static_cast<RepeatingTimer*>(self);
+    timer->tick_();
+    sd_event_source_set_time_relative(source, timer->interval_);
+    return 0;
+}
+
 } // namespace vpnsteer::dbus

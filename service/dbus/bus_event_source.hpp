@@ -7,6 +7,8 @@
 // to the same loop, so everything runs on one thread and never races over the state.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <sdbus-c++/IConnection.h>
 #include <systemd/sd-event.h>
@@ -17,6 +19,23 @@ struct EventSourceDeleter {
     void operator()(sd_event_source* source) const { sd_event_source_disable_unref(source); }
 };
 using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceDeleter>;
+
+// Calls `tick` every `intervalMicroseconds` (CLOCK_MONOTONIC) on `event`'s loop while it
+// exists: the one-second timers of service/wireguard and service/fastd. `tick` must not
+// throw. The constructor throws std::system_error.
+class RepeatingTimer {
+public:
+    RepeatingTimer(sd_event* event, std::uint64_t intervalMicroseconds, std::function<void()> tick);
+    RepeatingTimer(const RepeatingTimer&) = delete;
+    RepeatingTimer& operator=(const RepeatingTimer&) = delete;
+
+private:
+    static int onTime(sd_event_source* source, uint64_t usec, void* self);
+
+    std::uint64_t interval_;
+    std::function<void()> tick_;
+    EventSourcePtr source_;
+};
 
 class BusEventSource {
 public:

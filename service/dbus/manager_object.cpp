@@ -4,6 +4,7 @@
 #include "service/dbus/names.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <syslog.h>
 
 namespace vpnsteer::dbus {
@@ -112,7 +113,48 @@ void ManagerObject::followCarrier() noexcept {
 }
 
 std::optional<TunnelFigures> ManagerObject::tunnelFigures(const std::string& name) {
-    return tunnelFigures_ != nullptr ? tunnelFigures_->tunnelFigures(name) : std::nullopt;
+    for (TunnelFiguresSource* source : tunnelFigures_) {
+        if (auto figures = source->tunnelFigures(name)) {
+            return figures;
+        }
+    }
+    return std::nullopt;
+}
+
+void ManagerObject::setTransportMode(const std::string& name, const std::string& mode) {
+    const Vpn& vpn = findVpn(name);
+    if (!vpn.fastd) {
+        throw sdbus::Error(errors::wrongProtocol,
+                           "VPN \"" + name + "\" is a " + std::string(toString(vpn.protocol)) +
+                               " VPN; only fastd VPNs have a transport mode");
+    }
+    if (!vpn.fastd->configurable) {
+        throw sdbus::Error(errors::notConfigurable,
+                           "VPN \"" + name +
+                               "\" is not configurable; set \"configurable\": true in the spec");
+    }
+    FastdTransportMode chosen;
+    if (mode == "secure") {
+        chosen = FastdTransportMode::secure;
+    } else if (mode == "performance") {
+        chosen = FastdTransportMode::performance;
+    } else {
+        // Quoted back only when short and printable: the caller's bytes go into logs.
+        const bool printable =
+            mode.size() <= 32 && std::all_of(mode.begin(), mode.end(), [](char c) {
+                return std::isprint(static_cast<unsigned char>(c)) != 0;
+            });
+        throw sdbus::Error(errors::invalidArgument,
+                           "transport mode must be \"secure\" or \"performance\", got " +
+                               (printable
+                                    ? "\"" + mode + "\""
+                                    : "a string of " + std::to_string(mode.size()) + " bytes"));
+    }
+    if (transportModes_ == nullptr) {
+        throw sdbus::Error(errors::failed, "this vpnsteerd does not run fastd tunnels");
+    }
+    transportModes_->setTransportMode(vpn, chosen);
+    journal(LOG_NOTICE, "VPN " + name + " now uses the " + mode + " transport mode");
 }
 
 void ManagerObject::announceTunnel(const std::string& name,

@@ -52,9 +52,11 @@ public:
     void start();
     // What SIGHUP does: Reload, with the errors journalled instead of returned.
     void reloadFromSignal();
-    // Where the VPN objects read their tunnels' live figures (before start()); it must
-    // outlive the manager.
-    void setTunnelFigures(TunnelFiguresSource& source) { tunnelFigures_ = &source; }
+    // Where the VPN objects read their tunnels' live figures (before start()), asked in the
+    // order added; each must outlive the manager.
+    void addTunnelFigures(TunnelFiguresSource& source) { tunnelFigures_.push_back(&source); }
+    // Who carries out SetTransportMode (service/fastd); it must outlive the manager.
+    void setTransportModeControl(TransportModeControl& control) { transportModes_ = &control; }
     // Emits PropertiesChanged on VPN `name`'s object for the live `properties` that changed.
     // Never throws.
     void announceTunnel(const std::string& name,
@@ -77,6 +79,7 @@ private:
     void downVpn(const std::string& name) override;
     bool isSystemWide(const std::string& name) const override { return rules_.isSystemWide(name); }
     std::optional<TunnelFigures> tunnelFigures(const std::string& name) override;
+    void setTransportMode(const std::string& name, const std::string& mode) override;
 
     struct Snapshot {
         std::string carrier;
@@ -106,7 +109,8 @@ private:
     Spec spec_;
     std::map<std::string, std::unique_ptr<VpnObject>> vpns_;
     std::vector<SpecFollower*> followers_;
-    TunnelFiguresSource* tunnelFigures_ = nullptr;
+    std::vector<TunnelFiguresSource*> tunnelFigures_;
+    TransportModeControl* transportModes_ = nullptr;
 };
 
 } // namespace vpnsteer::dbus

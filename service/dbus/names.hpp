@@ -20,6 +20,10 @@ inline constexpr const char* unknownVpn = "org.vpnsteer1.Error.UnknownVpn";
 inline constexpr const char* invalidArgument = "org.vpnsteer1.Error.InvalidArgument";
 // Reload found errors in the spec; the old one stays in force.
 inline constexpr const char* invalidSpec = "org.vpnsteer1.Error.InvalidSpec";
+// SetTransportMode on a fastd VPN whose spec does not say "configurable": true.
+inline constexpr const char* notConfigurable = "org.vpnsteer1.Error.NotConfigurable";
+// A call that the VPN's protocol has no use for (SetTransportMode on WireGuard).
+inline constexpr const char* wrongProtocol = "org.vpnsteer1.Error.WrongProtocol";
 // The kernel refused a change; the message names it.
 inline constexpr const char* failed = "org.vpnsteer1.Error.Failed";
 // Not ours: what dbus-daemon answers when the policy (units/org.vpnsteer1.conf) refuses a call.

@@ -1,7 +1,10 @@
 // The live figures of a VPN's tunnel that org.vpnsteer1.Vpn shows (PublicKey, Endpoint,
-// LatestHandshake, RxBytes, TxBytes, ActivePeer, Peers). service/wireguard keeps them; the D-Bus
-// objects only read them, so the objects stay free of any device code.
+// LatestHandshake, RxBytes, TxBytes, ActivePeer, Peers, and fastd's). service/wireguard and
+// service/fastd keep them; the D-Bus objects only read them, so the objects stay free of any
+// device code.
 #pragma once
+
+#include "core/spec.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -28,6 +31,15 @@ struct TunnelFigures {
     std::uint64_t txBytes = 0;
     std::string activePeer;         // its name; "" while none is chosen
     std::vector<PeerFigures> peers; // in spec order
+
+    // fastd (service/fastd): the connected peer's name, its method, when the connection was
+    // established (seconds since the epoch, 0 for none), and a configurable VPN's mode.
+    std::string connectedPeer;
+    std::string method;
+    std::uint64_t established = 0;
+    std::string transportMode;
+
+    bool operator==(const TunnelFigures&) const = default;
 };
 
 class TunnelFiguresSource {
@@ -37,6 +49,17 @@ public:
 
 protected:
     ~TunnelFiguresSource() = default;
+};
+
+// What SetTransportMode asks of service/fastd once the D-Bus boundary has checked the call:
+// store `mode` for the configurable fastd VPN `vpn` and restart its tunnel. Throws
+// std::exception (a failure to store or to restart).
+class TransportModeControl {
+public:
+    virtual void setTransportMode(const Vpn& vpn, FastdTransportMode mode) = 0;
+
+protected:
+    ~TransportModeControl() = default;
 };
 
 } // namespace vpnsteer::dbus

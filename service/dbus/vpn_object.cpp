@@ -55,6 +55,10 @@ void VpnObject::Down() {
     atBoundary([&] { actions_.downVpn(vpn_.name); });
 }
 
+void VpnObject::SetTransportMode(const std::string& mode) {
+    atBoundary([&] { actions_.setTransportMode(vpn_.name, mode); });
+}
+
 void VpnObject::announceTunnel(const std::vector<std::string>& properties) {
     emitPropertiesChangedSignal(vpnInterface, properties);
 }

@@ -21,6 +21,8 @@ public:
     virtual bool isSystemWide(const std::string& name) const = 0;
     // The tunnel's live figures, or nullopt when nothing keeps them. Never throws.
     virtual std::optional<TunnelFigures> tunnelFigures(const std::string& name) = 0;
+    // Throws sdbus::Error.
+    virtual void setTransportMode(const std::string& name, const std::string& mode) = 0;
 
 protected:
     ~VpnActions() = default;
@@ -64,6 +66,12 @@ private:
     std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>> Peers() override;
     std::string specEndpoint() const;
     std::vector<std::string> Dns() override { return vpn_.dns; }
+    void SetTransportMode(const std::string& mode) override;
+    std::string TransportMode() override { return figures().transportMode; }
+    std::string ConnectedPeer() override { return figures().connectedPeer; }
+    std::string Method() override { return figures().method; }
+    uint64_t Established() override { return figures().established; }
+    TunnelFigures figures() { return actions_.tunnelFigures(vpn_.name).value_or(TunnelFigures{}); }
 
     Vpn vpn_;
     VpnActions& actions_;

@@ -48,28 +48,18 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
           .removed = [this](const std::string& name,
                             unsigned index) { tunnels_.linkRemoved(name, index); },
           .eventsLost = [this] { tunnels_.tick(); },
-      }) {
+      })
+    , timer_(event, tickMicroseconds, [this] { tunnels_.tick(); }) {
     sd_event_source* source = nullptr;
     check(sd_event_add_io(event, &source, links_.fd(), EPOLLIN, &TunnelService::onLinks, this),
           "watching the netlink link monitor");
     linkSource_.reset(source);
-    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, tickMicroseconds, 0,
-                                     &TunnelService::onTick, this),
-          "adding the WireGuard timer");
-    timer_.reset(source);
-    check(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling the WireGuard timer");
     manager.addFollower(tunnels_);
-    manager.setTunnelFigures(tunnels_);
+    manager.addTunnelFigures(tunnels_);
 }
 
 int TunnelService::onLinks(sd_event_source*, int, uint32_t, void* self) {
     static_cast<TunnelService*>(self)->links_.readPending();
-    return 0;
-}
-
-int TunnelService::onTick(sd_event_source* source, uint64_t, void* self) {
-    static_cast<TunnelService*>(self)->tunnels_.tick();
-    sd_event_source_set_time_relative(source, tickMicroseconds);
     return 0;
 }
 

@@ -26,7 +26,6 @@ public:
 
 private:
     static int onLinks(sd_event_source*, int, uint32_t, void* self);
-    static int onTick(sd_event_source* source, uint64_t, void* self);
 
     UplinkDnsResolver resolver_;
     TimedatedClock clock_;
@@ -36,7 +35,7 @@ private:
     WireguardTunnels tunnels_;
     LinkMonitor links_;
     dbus::EventSourcePtr linkSource_;
-    dbus::EventSourcePtr timer_;
+    dbus::RepeatingTimer timer_;
 };
 
 } // namespace vpnsteer::wireguard

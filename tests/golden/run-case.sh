@@ -11,6 +11,8 @@
 #   args               extra generator arguments, one per line (optional; by default
 #                      --kernel-wireguard=yes, so the output does not depend on this kernel)
 #   expected/network/  the network folder after the run
+#   expected/fastd/    the fastd folder (/run/vpnsteer/fastd) after the run; its files must
+#                      have mode 0600
 #   expected/normal/   the generator's normal folder after the run
 #   expected/stderr    what the generator printed
 #   expected/exit-status
@@ -33,6 +35,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vpnsteer-golden.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 network=$root/run/systemd/network
+fastd=$root/run/vpnsteer/fastd
 mkdir -p "$root/etc/vpnsteer" "$network" "$root/normal" "$root/early" "$root/late"
 
 if [[ -f $case_dir/input.json ]]; then
@@ -53,6 +56,9 @@ run() {
 		--spec "$root/etc/vpnsteer/vpns.json" \
 		--network-dir "$network" \
 		--cli /usr/bin/vpnsteer \
+		--fastd /usr/bin/fastd \
+		--fastd-dir "$fastd" \
+		--state-dir /var/lib/vpnsteer \
 		"${args[@]}" \
 		"$root/normal" "$root/early" "$root/late" 2>"$1.stderr" || status=$?
 	echo "$status" >"$1.status"
@@ -67,7 +73,13 @@ run "$work/first"
 
 actual=$work/actual
 mkdir -p "$actual"
-for dir in network:"$network" normal:"$root/normal" early:"$root/early" late:"$root/late"; do
+# fastd's configs name secrets and peers: only their owner may read them.
+if [[ -d $fastd ]] && find "$fastd" -type f ! -perm 0600 | grep -q .; then
+	echo "FAIL $case_name: fastd files readable by others:" >&2
+	find "$fastd" -type f ! -perm 0600 -printf '%m %P\n' >&2
+	exit 1
+fi
+for dir in network:"$network" fastd:"$fastd" normal:"$root/normal" early:"$root/early" late:"$root/late"; do
 	name=${dir%%:*} path=${dir#*:}
 	if [[ -n $(ls -A "$path") ]]; then
 		cp -a "$path" "$actual/$name"

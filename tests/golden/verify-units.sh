@@ -32,7 +32,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vpnsteer-verify.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin="$work/stubs %n \$HOME"
 mkdir -p "$bin"
-for program in vpnsteer wireguard-go; do
+for program in vpnsteer wireguard-go fastd; do
 	printf '#!/bin/sh\nexit 0\n' >"$bin/$program"
 	chmod +x "$bin/$program"
 done
@@ -50,7 +50,8 @@ for input in "$golden_dir"/*/input.json; do
 	units=$work/$case_name/normal
 	mkdir -p "$units"
 	env -u SYSTEMD_SCOPE "$generator" --spec "$input" --network-dir "$work/$case_name/network" \
-		--cli "$bin/vpnsteer" \
+		--cli "$bin/vpnsteer" --fastd "$bin/fastd" \
+		--fastd-dir "$work/$case_name/fastd" --state-dir "$work/state" \
 		--kernel-wireguard=no "$units" 2>/dev/null || true
 	generated=("$units"/*.service)
 	[[ -e ${generated[0]} ]] || continue

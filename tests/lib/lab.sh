@@ -46,7 +46,8 @@
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
 #              lab_start_resolved
 #   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
-#              lab_client_wg_set, lab_handshake_age, lab_app_attach
+#              lab_client_wg_set, lab_handshake_age, lab_app_attach,
+#              lab_fastd_provider, lab_fastd_status, lab_fastd_method
 #   gateways   lab_vpn_gateway, lab_gateway_kill, lab_gateway_revive (one VPN of
 #              several peers: each gateway in a namespace of its own)
 #   meters     lab_leak_count, lab_leak_reset, lab_leak_report,
@@ -559,6 +560,8 @@ declare -gA LAB_VPN_EXIT4=()    # what inet sees of the tunnel's traffic
 declare -gA LAB_VPN_EXIT6=()
 declare -gA LAB_GATEWAYS=()     # group -> its gateways' names (lab_vpn_gateway)
 declare -gA LAB_GATEWAY_GROUP=() # gateway name -> its group
+declare -gA LAB_VPN_PROTOCOL=() # "fastd" for lab_fastd_provider's; wireguard otherwise
+declare -gA LAB_STEER_EXTRA=()  # VPN name -> more JSON fields for lab_steer_spec ("k": v, ...)
 LAB_DNS_BASELINE=0
 
 # _lab_addr ROLE DEV ADDRESS...: add addresses (IPv6 without duplicate address
@@ -796,6 +799,24 @@ lab_vpn_provider() {
 	lab_start_wireguard_go vpn "$device" || return 1
 	lab_exec vpn wg set "$device" listen-port "$port" private-key "$provider_key" \
 		peer "$(wg pubkey <"$client_key")" allowed-ips "$inner4.2/32,$inner6::2/128" || return 1
+	_lab_provider_exit "$name" "$k" "$device" "$port" || return 1
+	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
+	LAB_VPN_CLIENT_KEY[$name]=$client_key
+}
+
+# _lab_provider_exit NAME K DEVICE PORT: what every provider has once its tunnel
+# DEVICE exists in vpn: the inner addresses, SNAT to the exit addresses, the
+# leak meter's rule for tunnel packets to 198.51.100.K:PORT, its host name at
+# the public DNS, and the LAB_VPN_* values but the keys.
+_lab_provider_exit() {
+	local name=$1 k=$2 device=$3 port=$4
+	local inner4=10.20.$((200 + k)) inner6=2001:db8:$((200 + k))
+	# 2001:db8:203::/64 is inet's (LAB_INET6): provider 3's inner network would shadow it.
+	[[ "$LAB_INET6" != "$inner6::"* ]] || {
+		echo "lab: provider index $k would put $inner6::/64 in vpn, which is inet's" >&2
+		return 1
+	}
+	local exit4=198.51.100.$k exit6=2001:db8:198::$k
 	_lab_addr vpn "$device" "$inner4.1/24" "$inner6::1/64" || return 1
 	lab_exec vpn ip link set "$device" up || return 1
 	lab_exec vpn iptables-legacy -t nat -A POSTROUTING -s "$inner4.0/24" -o up0 \
@@ -807,8 +828,6 @@ lab_vpn_provider() {
 
 	# shellcheck disable=SC2034 # the fixture's API: read by the tests
 	LAB_VPN_DEVICE[$name]=$device
-	LAB_VPN_PUBKEY[$name]=$(wg pubkey <"$provider_key") || return 1
-	LAB_VPN_CLIENT_KEY[$name]=$client_key
 	LAB_VPN_ENDPOINT[$name]=$exit4:$port
 	LAB_VPN_HOSTNAME[$name]=$name.vpn.$LAB_DOMAIN
 	LAB_VPN_ADDR4[$name]=$inner4.2
@@ -905,6 +924,85 @@ lab_gateway_revive() {
 		allowed-ips "$inner.2/32,$inner6::2/128" || return 1
 	_lab_addr "$name" wg0 "$inner.1/24" "$inner6::1/64" || return 1
 	lab_exec "$name" ip link set wg0 up
+# lab_fastd_provider NAME K METHOD...: provider NAME as lab_vpn_provider makes it,
+# but with fastd 22 in TUN mode listening on 198.51.100.K:(10000+K) and offering
+# the METHODs in that order (the responder's order decides the method: fastd
+# picks the first of its own methods that the client offers too). Its status
+# socket is /run/fastd-pNAME.sock in vpn. The client's key pair is new: its
+# secret is the file ${LAB_VPN_CLIENT_KEY[NAME]} (a `secret "...";` line, the
+# spec's secretFile), the provider's public key ${LAB_VPN_PUBKEY[NAME]}.
+lab_fastd_provider() {
+	local name=$1 k=$2
+	shift 2
+	[[ "$k" =~ ^[1-9][0-9]?$ ]] || {
+		echo "lab: provider index must be 1..99, got '$k'" >&2
+		return 1
+	}
+	local device="p${name:0:14}" port=$((10000 + k))
+	local exit4=198.51.100.$k exit6=2001:db8:198::$k
+	local provider_secret=$LAB_DIR/vpn-$name-provider.secret
+	local client_secret=$LAB_DIR/vpn-$name-client.secret
+	local role secret
+	for role in provider client; do
+		secret=$(fastd --generate-key --machine-readable 2>/dev/null) || return 1
+		(umask 077 && echo "secret \"$secret\";" >"$LAB_DIR/vpn-$name-$role.secret") || return 1
+	done
+	local method methods=""
+	for method in "$@"; do
+		methods+="method \"$method\"; "
+	done
+	cat >"$LAB_DIR/vpn-$name-provider.conf" <<-EOF_FASTD
+		mode tun; interface "$device"; mtu 1406;
+		bind $exit4:$port;
+		status socket "/run/fastd-$device.sock";
+		include "$provider_secret";
+		$methods
+		peer "client" { key "$(fastd --config "$client_secret" --show-key --machine-readable)"; }
+	EOF_FASTD
+	_lab_addr vpn up0 "$exit4/24" "$exit6/64" || return 1
+	lab_spawn vpn "fastd-$device" fastd --config "$LAB_DIR/vpn-$name-provider.conf" || return 1
+	lab_wait_daemon "fastd-$device" lab_exec vpn test -S "/run/fastd-$device.sock" || return 1
+	LAB_VPN_PROTOCOL[$name]=fastd
+	_lab_provider_exit "$name" "$k" "$device" "$port" || return 1
+	LAB_VPN_PUBKEY[$name]=$(fastd --config "$provider_secret" --show-key --machine-readable) ||
+		return 1
+	LAB_VPN_CLIENT_KEY[$name]=$client_secret
+}
+
+# lab_project_groups ROLE: the groups of units/sysusers-vpnsteer.conf (as the
+# package creates them: vpnsteer, vpnsteer-wan) in an /etc/group of ROLE's
+# mount namespace only, with ids the host's /etc/group does not use, unless
+# the host has them already. The host's file is never touched.
+lab_project_groups() {
+	local role=$1 file=$LAB_DIR/$1-group gid=4300 name
+	cp /etc/group "$file" || return 1
+	while read -r name; do
+		getent group "$name" >/dev/null && continue
+		while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+		echo "$name:x:$gid:" >>"$file"
+		gid=$((gid + 1))
+	done < <(awk '$1 == "g" { print $2 }' "$LAB_UNITS_DIR/sysusers-vpnsteer.conf")
+	chmod 0644 "$file" && lab_exec "$role" mount --bind "$file" /etc/group
+}
+
+# lab_fastd_status ROLE SOCKET: the JSON fastd writes on its status SOCKET in ROLE.
+lab_fastd_status() {
+	lab_exec "$1" "$LAB_PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+print(s.makefile().read())' "$2"
+}
+
+# lab_fastd_method ROLE SOCKET: the method of the connection fastd reports on
+# SOCKET (the first established one); fails while there is none.
+lab_fastd_method() {
+	lab_fastd_status "$1" "$2" | "$LAB_PYTHON" -c 'import json, sys
+for peer in json.load(sys.stdin)["peers"].values():
+    if peer.get("connection"):
+        print(peer["connection"]["method"])
+        sys.exit(0)
+sys.exit(1)'
 }
 
 # lab_client_wg_set NAME DEVICE MARK: give the client's wireguard-go DEVICE the
@@ -1001,12 +1099,20 @@ lab_steer_spec() {
 			}
 			LAB_STEER_ID[$name]=$id
 			LAB_STEER_VPNS+=("$name")
-			printf '%s\n    "%s": { "id": %d, "implementation": "userspace",' "$separator" "$name" "$id"
-			printf '\n      "endpoint": "%s", "publicKey": "%s",' \
-				"$endpoint" "${LAB_VPN_PUBKEY[$name]}"
-			printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"],' \
+			printf '%s\n    "%s": { "id": %d,' "$separator" "$name" "$id"
+			if [[ "${LAB_VPN_PROTOCOL[$name]:-}" == fastd ]]; then
+				printf '\n      "protocol": "fastd", "secretFile": "%s",' "${LAB_VPN_CLIENT_KEY[$name]}"
+				printf '\n      "peers": [{ "name": "gw", "key": "%s", "remotes": ["%s"] }],' \
+					"${LAB_VPN_PUBKEY[$name]}" "$endpoint"
+			else
+				printf ' "implementation": "userspace",'
+				printf '\n      "endpoint": "%s", "publicKey": "%s",' \
+					"$endpoint" "${LAB_VPN_PUBKEY[$name]}"
+				printf '\n      "privateKeyFile": "%s",' "${LAB_VPN_CLIENT_KEY[$name]}"
+			fi
+			[[ -z "${LAB_STEER_EXTRA[$name]:-}" ]] || printf '\n      %s,' "${LAB_STEER_EXTRA[$name]}"
+			printf '\n      "addrV4": "%s", "addrV6": "%s", "dns": ["%s"] }' \
 				"${LAB_VPN_ADDR4[$name]}" "${LAB_VPN_ADDR6[$name]}" "$LAB_PUBLIC_DNS4"
-			printf '\n      "privateKeyFile": "%s" }' "${LAB_VPN_CLIENT_KEY[$name]}"
 			separator=,
 		done
 		printf '\n  }\n}\n'
@@ -1065,7 +1171,9 @@ lab_steer_start() {
 		return 1
 	}
 	mkdir -p "$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" || return 1
+	mkdir -p "$LAB_DIR/state" "$LAB_DIR/units" || return 1
 	lab_exec client "$generator" --spec "$LAB_SPEC" --network-dir /run/systemd/network \
+		--fastd-dir /run/vpnsteer/fastd --state-dir "$LAB_DIR/state" \
 		"$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" >"$LAB_DIR/generator.log" 2>&1 || {
 		echo "lab: vpnsteer-generator failed:" >&2
 		cat "$LAB_DIR/generator.log" >&2
@@ -1114,7 +1222,8 @@ lab_steer_start() {
 	lab_steer_start_daemon "$vpnsteerd"
 }
 
-# lab_steer_start_tunnel NAME: start NAME's wireguard-go as systemd would: the
+# lab_steer_start_tunnel NAME: start NAME's tunnel daemon; for fastd see
+# _lab_steer_start_fastd. WireGuard: start NAME's wireguard-go as systemd would: the
 # generated vpn-NAME.service wants vpnsteer-wireguard-go@NAME.service, whose
 # ExecStart= comes from the static template (units/, with this machine's
 # wireguard-go and %i = NAME; daemon name wireguard-go-NAME). Waits until
@@ -1122,6 +1231,10 @@ lab_steer_start() {
 # runs, until vpnsteerd has given the device its key and peer.
 lab_steer_start_tunnel() {
 	local name=$1 instance="vpnsteer-wireguard-go@$1.service" line command
+	if [[ "${LAB_VPN_PROTOCOL[$name]:-}" == fastd ]]; then
+		_lab_steer_start_fastd "$name"
+		return
+	fi
 	grep -qx "Wants=.* $instance" "$LAB_DIR/normal/vpn-$name.service" || {
 		echo "lab: vpn-$name.service does not want $instance" >&2
 		return 1
@@ -1141,6 +1254,19 @@ lab_steer_start_tunnel() {
 	if lab_alive vpnsteerd; then
 		lab_wait_daemon vpnsteerd lab_steer_configured "$name"
 	fi
+}
+
+# _lab_steer_start_fastd NAME: run the generated vpn-NAME-fastd.service under
+# unit-supervisor.sh (the lab's stand-in for systemd: daemon fastd-NAME, main pid
+# in $LAB_DIR/units, where vpnsteerd --restart-by-pid-file finds it), and wait
+# for fastd's status socket and networkd's route on its interface.
+_lab_steer_start_fastd() {
+	local name=$1
+	lab_spawn client "fastd-$name" "$LAB_LIB_DIR/unit-supervisor.sh" \
+		"$LAB_DIR/normal/vpn-$name-fastd.service" "$LAB_DIR/units" || return 1
+	lab_wait_daemon "fastd-$name" lab_exec client test -S "/run/vpnsteer/fastd/$name.sock" ||
+		return 1
+	lab_wait_daemon client-networkd _lab_route_in_table "$name" "${LAB_STEER_ID[$name]}"
 }
 
 # lab_steer_configured NAME: the client's device NAME holds the key, the firewall
@@ -1171,7 +1297,10 @@ lab_steer_start_daemon() {
 	local vpnsteerd=$1 name=${2:-vpnsteerd}
 	# LAB_STEER_ARGS: more options for vpnsteerd, split on spaces.
 	# shellcheck disable=SC2086
-	lab_spawn client "$name" "$vpnsteerd" --spec "$LAB_SPEC" ${LAB_STEER_ARGS:-} || return 1
+	# Transport modes are kept in the lab's folder, and fastd units restart through
+	# unit-supervisor.sh's pid files: the lab has no systemd.
+	lab_spawn client "$name" "$vpnsteerd" --spec "$LAB_SPEC" --state-dir "$LAB_DIR/state" \
+		--restart-by-pid-file "$LAB_DIR/units" ${LAB_STEER_ARGS:-} || return 1
 	lab_wait_daemon "$name" lab_steer_system_wide || return 1
 	local vpn
 	for vpn in "${LAB_STEER_VPNS[@]}"; do

@@ -143,18 +143,33 @@ TEST(GeneratorRender, OnlyTheFirstOfSeveralPeersIsConfiguredAndTheCommentSaysSo)
     EXPECT_EQ(std::count(netdev.begin(), netdev.end(), '['), 3); // NetDev, WireGuard, one peer
 }
 
-TEST(GeneratorRender, FastdVpnsGetTheirBridgeAndUnitOnly) {
+TEST(GeneratorRender, FastdVpnsGetATunnelNetworkButNoNetdev) {
     Spec spec = validSpec(specWith(R"("ff": {"id": 8, "protocol": "fastd", "addrV4": "198.51.100.8",
         "secretFile": "/etc/ff.secret", "peers": [{"name": "gw",
         "key": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         "remotes": ["192.0.2.8:10000"]}]})"));
-    FileSet network = renderNetworkFiles(spec, testOptions());
-    std::set<std::string> names;
-    for (const auto& [name, contents] : network)
-        names.insert(name);
-    EXPECT_EQ(names, (std::set<std::string>{"61-vpnsteer-ff-bridge.netdev",
-                                            "61-vpnsteer-ff-bridge.network"}));
-    EXPECT_EQ(renderUnitFiles(spec, {}, testOptions()).size(), 1u);
+    auto names = [](const FileSet& files) {
+        std::set<std::string> result;
+        for (const auto& [name, contents] : files)
+            result.insert(name);
+        return result;
+    };
+    // fastd creates its TUN interface itself; networkd configures it like a WireGuard one.
+    EXPECT_EQ(names(renderNetworkFiles(spec, testOptions())),
+              (std::set<std::string>{"60-vpnsteer-ff.network", "61-vpnsteer-ff-bridge.netdev",
+                                     "61-vpnsteer-ff-bridge.network"}));
+    EXPECT_EQ(names(renderUnitFiles(spec, {}, testOptions())),
+              (std::set<std::string>{"vpn-ff-fastd.service", "vpn-ff.service"}));
+    EXPECT_EQ(names(renderFastdFiles(spec, testOptions())), (std::set<std::string>{"ff.conf"}));
+}
+
+TEST(GeneratorRender, AFastdFolderThatSystemdWouldSplitIsRefused) {
+    RenderOptions options = testOptions();
+    options.fastdDir = "/run/my fastd";
+    ASSERT_TRUE(renderOptionsProblem(options));
+    EXPECT_NE(renderOptionsProblem(options)->find("\"/run/my fastd\""), std::string::npos);
+    options.fastdDir = "/run/$HOME";
+    EXPECT_TRUE(renderOptionsProblem(options));
 }
 
 TEST(GeneratorRender, PathsAreEscapedForSystemd) {

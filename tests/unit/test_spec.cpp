@@ -119,6 +119,20 @@ TEST(Spec, ParsesFastd) {
     EXPECT_TRUE(vpn.peers.empty());
 }
 
+TEST(Spec, FastdMethodsFollowTheTransportModeWhenConfigurable) {
+    FastdSettings fastd;
+    fastd.methods = {"null+salsa2012+umac", "null", "salsa2012+umac"};
+    using Methods = std::vector<std::string>;
+    // Not configurable: the list as written, whatever the mode.
+    EXPECT_EQ(fastdMethodsFor(fastd, FastdTransportMode::performance), fastd.methods);
+    EXPECT_EQ(fastdMethodsFor(fastd, FastdTransportMode::secure), fastd.methods);
+    fastd.configurable = true;
+    EXPECT_EQ(fastdMethodsFor(fastd, FastdTransportMode::performance),
+              (Methods{"null@l2tp", "null", "null+salsa2012+umac", "salsa2012+umac"}));
+    EXPECT_EQ(fastdMethodsFor(fastd, FastdTransportMode::secure),
+              (Methods{"null+salsa2012+umac", "salsa2012+umac"}));
+}
+
 TEST(Spec, WanDefaults) {
     auto result = parseSpec(R"({"version": 1})");
     ASSERT_TRUE(result.ok());
