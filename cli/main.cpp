@@ -43,6 +43,8 @@ constexpr std::array subcommands{
     Subcommand{"pubkey", "",
                "Reads a WireGuard private key from stdin and writes its public key to stdout",
                pubkeyMain},
+    Subcommand{"wan", "[--spec FILE | --mark N] -- CMD [ARG]...",
+               "Runs CMD with every socket WAN-marked: it uses the uplink, not a VPN", wanMain},
 };
 
 void printUsage(std::ostream& stream) {

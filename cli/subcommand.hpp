@@ -52,5 +52,7 @@ int switchMain(const Invocation& invocation);
 int checkMain(const Invocation& invocation);
 int genkeyMain(const Invocation& invocation);
 int pubkeyMain(const Invocation& invocation);
+// Runs a command with libpacketmark.so and the WAN mark; returns only when that fails.
+int wanMain(const Invocation& invocation);
 
 } // namespace vpnsteer::cli

@@ -1,0 +1,91 @@
+// The DNS redirect for tunnel daemons (DESIGN.md, "Uplink only"): a program in the group
+// `vpnsteer-wan` (units/sysusers-vpnsteer.conf; primary or supplementary) that asks the local
+// resolver, 127.0.0.1:53 or systemd-resolved's stub 127.0.0.53:53, over UDP or TCP, is answered
+// by the WAN DNS forwarder instead, so it resolves over the uplink while a VPN carries everything
+// else (and while that VPN is down). One rule per destination and transport, in vpnsteerd's own nat
+// chain VPNSTEER-WANDNS, hooked first from OUTPUT:
+//
+//   -A OUTPUT -j VPNSTEER-WANDNS
+//   -A VPNSTEER-WANDNS -d 127.0.0.53/32 -p udp -m owner --gid-owner GID --suppl-groups
+//      -m udp --dport 53 -j DNAT --to-destination 127.0.0.1:54
+//
+// Only loopback destinations: a packet DNATed to the forwarder keeps its source address, and
+// the forwarder serves loopback sources only. Reconciled like bridge SNAT (reconcile.hpp).
+// IPv4 only: resolved's stub and the usual resolv.conf entries are IPv4 loopback addresses.
+#pragma once
+
+#include "core/spec.hpp"
+#include "service/rules/system_wide_rules.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vpnsteer::nat {
+
+inline constexpr const char* dnsRedirectChain = "VPNSTEER-WANDNS";
+inline constexpr const char* wanGroup = "vpnsteer-wan";
+
+enum class Transport { udp, tcp };
+
+struct RedirectRule {
+    std::string destination; // "127.0.0.53"
+    Transport transport = Transport::udp;
+    std::uint32_t group = 0; // the gid of vpnsteer-wan
+    std::string toAddress;   // the forwarder: "127.0.0.1"
+    std::uint16_t toPort = 0;
+    // A rule of the chain of any other shape (added by hand): what it is, as iptables-legacy
+    // would say it roughly; it never equals a wanted rule.
+    std::string foreign;
+
+    // "-d 127.0.0.53/32 -p udp -m owner --gid-owner 998 --suppl-groups -m udp --dport 53 -j
+    // DNAT --to-destination 127.0.0.1:54"
+    std::string describe() const;
+    bool operator==(const RedirectRule&) const = default;
+};
+
+struct RedirectChainState {
+    std::vector<RedirectRule> rules;
+    int hooks = 0; // rules of OUTPUT that jump to the chain
+
+    bool operator==(const RedirectChainState&) const = default;
+};
+
+// The kernel's nat table as the redirect needs it. The real one is libiptc
+// (IptcDnsRedirectTable); unit tests use a fake.
+class DnsRedirectTable {
+public:
+    virtual ~DnsRedirectTable() = default;
+    // Throws std::system_error when the table cannot be read.
+    virtual RedirectChainState read() = 0;
+    // Exactly `rules` in the chain (created when missing) and exactly one jump to it, first in
+    // OUTPUT, in one atomic commit. Throws std::system_error.
+    virtual void write(const std::vector<RedirectRule>& rules) = 0;
+};
+
+// The wanted rules: for 127.0.0.1 and 127.0.0.53, UDP then TCP, to the first IPv4 address of
+// spec.wan.dns.listen. None when the forwarder listens on no IPv4 address.
+std::vector<RedirectRule> redirectRulesOf(const Spec& spec, std::uint32_t group);
+
+// The gid of a group name, or nothing when the system has no such group.
+using GroupLookup = std::function<std::optional<std::uint32_t>(const std::string& name)>;
+std::optional<std::uint32_t> systemGroup(const std::string& name); // getgrnam_r
+
+class DnsRedirect {
+public:
+    DnsRedirect(DnsRedirectTable& table, GroupLookup lookup)
+        : table_(table)
+        , lookup_(std::move(lookup)) {}
+
+    // Makes the kernel's chain match `spec`. Without the group, the chain is emptied (still
+    // hooked) and the report says why. Never throws.
+    rules::KernelReport apply(const Spec& spec);
+
+private:
+    DnsRedirectTable& table_;
+    GroupLookup lookup_;
+};
+
+} // namespace vpnsteer::nat
