@@ -48,13 +48,14 @@ void* Entry::addMatch(const char* name, std::size_t dataSize, std::uint8_t revis
     return match->data;
 }
 
-void* Entry::setTarget(const char* name, std::size_t dataSize) {
+void* Entry::setTarget(const char* name, std::size_t dataSize, std::uint8_t revision) {
     const std::size_t size = XT_ALIGN(sizeof(xt_entry_target)) + XT_ALIGN(dataSize);
     const std::size_t offset = grow(size);
     entry()->target_offset = static_cast<std::uint16_t>(offset);
     entry()->next_offset = static_cast<std::uint16_t>(used_);
     xt_entry_target* target = ipt_get_target(entry());
     target->u.user.target_size = static_cast<std::uint16_t>(size);
+    target->u.user.revision = revision;
     std::strncpy(target->u.user.name, name, sizeof target->u.user.name - 1);
     return target->data;
 }

@@ -35,7 +35,7 @@ public:
     // Adds a match; returns its data (dataSize bytes, zeroed) to fill in.
     void* addMatch(const char* name, std::size_t dataSize, std::uint8_t revision = 0);
     // Sets the target; returns its data to fill in. Call after the matches.
-    void* setTarget(const char* name, std::size_t dataSize);
+    void* setTarget(const char* name, std::size_t dataSize, std::uint8_t revision = 0);
     ipt_entry* entry() { return reinterpret_cast<ipt_entry*>(storage_.data()); }
 
 private:

@@ -20,6 +20,7 @@ constexpr const char* output = "OUTPUT";
 constexpr std::uint16_t dnsPort = 53;
 // xt_owner's match revision 1 (struct xt_owner_match_info), what iptables 1.8 writes.
 constexpr std::uint8_t ownerRevision = 1;
+constexpr std::uint8_t dnatRevision = 2;
 
 // The matches in the order the entry holds them: owner, then udp or tcp.
 iptc::Entry redirectEntry(const RedirectRule& rule) {
@@ -47,14 +48,14 @@ iptc::Entry redirectEntry(const RedirectRule& rule) {
         tcp->dpts[0] = tcp->dpts[1] = dnsPort;
     }
 
-    auto* range = static_cast<nf_nat_ipv4_multi_range_compat*>(
-        entry.setTarget("DNAT", sizeof(nf_nat_ipv4_multi_range_compat)));
+    // DNAT revision 2 (struct nf_nat_range2), what iptables 1.8 writes and shows; it shows
+    // revision 0 as "[unsupported revision]".
+    auto* range =
+        static_cast<nf_nat_range2*>(entry.setTarget("DNAT", sizeof(nf_nat_range2), dnatRevision));
     const iptc::Subnet to = iptc::parseSubnet(rule.toAddress);
-    // DNAT revision 0, the IPv4 one: one range of one address and one port.
-    range->rangesize = 1;
-    range->range[0].flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
-    range->range[0].min_ip = range->range[0].max_ip = to.address.s_addr;
-    range->range[0].min.udp.port = range->range[0].max.udp.port = htons(rule.toPort);
+    range->flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
+    range->min_addr.ip = range->max_addr.ip = to.address.s_addr;
+    range->min_proto.udp.port = range->max_proto.udp.port = htons(rule.toPort);
     return entry;
 }
 
@@ -106,15 +107,17 @@ std::optional<RedirectRule> parseEntry(const ipt_entry* entry, xtc_handle* handl
         offset += match->u.match_size;
     }
     const auto* data = ipt_get_target(const_cast<ipt_entry*>(entry));
-    const auto* range = reinterpret_cast<const nf_nat_ipv4_multi_range_compat*>(data->data);
-    const auto& first = range->range[0];
-    if (!owner || !port || range->rangesize != 1 ||
-        first.flags != (NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED) ||
-        first.min_ip != first.max_ip || first.min.udp.port != first.max.udp.port) {
+    const auto* range = reinterpret_cast<const nf_nat_range2*>(data->data);
+    if (!owner || !port || data->u.user.revision != dnatRevision ||
+        data->u.target_size !=
+            XT_ALIGN(sizeof(xt_entry_target)) + XT_ALIGN(sizeof(nf_nat_range2)) ||
+        range->flags != (NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED) ||
+        range->min_addr.ip != range->max_addr.ip ||
+        range->min_proto.udp.port != range->max_proto.udp.port) {
         return std::nullopt;
     }
-    rule.toAddress = iptc::ipv4Text(in_addr{first.min_ip});
-    rule.toPort = ntohs(first.min.udp.port);
+    rule.toAddress = iptc::ipv4Text(in_addr{range->min_addr.ip});
+    rule.toPort = ntohs(range->min_proto.udp.port);
     return rule;
 }
 
