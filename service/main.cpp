@@ -152,8 +152,8 @@ private:
 // The tunnel daemons' DNS goes to the WAN DNS forwarder; follows the spec like bridge SNAT.
 class DnsRedirectFollower final : public dbus::SpecFollower {
 public:
-    explicit DnsRedirectFollower(nat::DnsRedirectTable& table)
-        : redirect_(table, nat::systemGroup) {}
+    DnsRedirectFollower(nat::DnsRedirectTable& ipv4, nat::DnsRedirectTable& ipv6)
+        : redirect_(ipv4, ipv6, nat::systemGroup) {}
     rules::KernelReport specApplied(const Spec& spec) override { return redirect_.apply(spec); }
 
 private:
@@ -236,8 +236,9 @@ int run(const std::string& specPath, const wireguard::TunnelsSettings& tunnelSet
     resolved::ResolvedLinks resolvedLinks(*bus);
     resolved::SavedStateFile savedDns(savedDnsPath);
     DnsFollower dns(resolvedLinks, savedDns);
-    nat::IptcDnsRedirectTable redirectTable;
-    DnsRedirectFollower dnsRedirect(redirectTable);
+    nat::IptcDnsRedirectTable redirectIpv4(AddressFamily::ipv4);
+    nat::IptcDnsRedirectTable redirectIpv6(AddressFamily::ipv6);
+    DnsRedirectFollower dnsRedirect(redirectIpv4, redirectIpv6);
     wandns::WanDnsService wanDns(event.get(), resolvedLinks, &log);
     dbus::ManagerObject manager(
         *bus, systemWideRules, [&] { return readSpecFile(specPath); }, specPath, &log);

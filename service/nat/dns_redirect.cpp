@@ -3,6 +3,7 @@
 #include "service/nat/reconcile.hpp"
 
 #include <grp.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace vpnsteer::nat {
@@ -10,9 +11,14 @@ namespace vpnsteer::nat {
 namespace {
 
 constexpr std::uint16_t dnsPort = 53;
-// Where a program of the group may expect a resolver: the classic resolv.conf entry and
+// Where a program of the group may expect a resolver: the classic resolv.conf entries and
 // systemd-resolved's stub (resolved.conf(5), "DNSStubListener").
-constexpr const char* localResolvers[] = {"127.0.0.1", "127.0.0.53"};
+const std::vector<std::string> localResolversV4 = {"127.0.0.1", "127.0.0.53"};
+const std::vector<std::string> localResolversV6 = {"::1"};
+
+bool isIpv6(const std::string& address) {
+    return address.find(':') != std::string::npos;
+}
 
 } // namespace
 
@@ -21,19 +27,23 @@ std::string RedirectRule::describe() const {
         return foreign;
     }
     const char* protocol = transport == Transport::udp ? "udp" : "tcp";
-    return "-d " + destination + "/32 -p " + protocol + " -m owner --gid-owner " +
-           std::to_string(group) + " --suppl-groups -m " + protocol + " --dport " +
-           std::to_string(dnsPort) + " -j DNAT --to-destination " + toAddress + ":" +
+    const bool v6 = isIpv6(destination);
+    const std::string to = v6 ? "[" + toAddress + "]" : toAddress;
+    return "-d " + destination + (v6 ? "/128" : "/32") + " -p " + protocol +
+           " -m owner --gid-owner " + std::to_string(group) + " --suppl-groups -m " + protocol +
+           " --dport " + std::to_string(dnsPort) + " -j DNAT --to-destination " + to + ":" +
            std::to_string(toPort);
 }
 
-std::vector<RedirectRule> redirectRulesOf(const Spec& spec, std::uint32_t group) {
+std::vector<RedirectRule> redirectRulesOf(const Spec& spec, std::uint32_t group,
+                                          AddressFamily family) {
+    const bool v6 = family == AddressFamily::ipv6;
     std::vector<RedirectRule> rules;
     for (const Endpoint& listen : spec.wan.dnsListen) {
-        if (listen.hostIsIpv6 || listen.host.find(':') != std::string::npos) {
+        if ((listen.hostIsIpv6 || isIpv6(listen.host)) != v6) {
             continue;
         }
-        for (const char* destination : localResolvers) {
+        for (const std::string& destination : v6 ? localResolversV6 : localResolversV4) {
             for (Transport transport : {Transport::udp, Transport::tcp}) {
                 rules.push_back(
                     RedirectRule{destination, transport, group, listen.host, listen.port, {}});
@@ -57,14 +67,15 @@ std::optional<std::uint32_t> systemGroup(const std::string& name) {
 
 rules::KernelReport DnsRedirect::apply(const Spec& spec) {
     const std::optional<std::uint32_t> group = lookup_(wanGroup);
-    std::vector<RedirectRule> wanted;
-    if (group) {
-        wanted = redirectRulesOf(spec, *group);
+    rules::KernelReport report;
+    for (const auto& [family, table, name] : {std::tuple{AddressFamily::ipv4, &ipv4_, "IPv4"},
+                                              std::tuple{AddressFamily::ipv6, &ipv6_, "IPv6"}}) {
+        report.merge(reconcileChain(
+            *table, group ? redirectRulesOf(spec, *group, family) : std::vector<RedirectRule>{},
+            dnsRedirectChain, "OUTPUT",
+            std::string(name) + " DNS of the tunnel daemons (group vpnsteer-wan) is not "
+                                "redirected to the WAN DNS forwarder, everything else works"));
     }
-    rules::KernelReport report = reconcileChain(
-        table_, wanted, dnsRedirectChain, "OUTPUT",
-        "the DNS of the tunnel daemons (group vpnsteer-wan) is not redirected to the WAN DNS "
-        "forwarder, everything else works");
     if (!group) {
         report.failures.push_back(std::string("the group ") + wanGroup +
                                   " does not exist (sysusers.d/vpnsteer.conf creates it): the DNS "

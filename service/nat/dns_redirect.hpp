@@ -10,8 +10,9 @@
 //      -m udp --dport 53 -j DNAT --to-destination 127.0.0.1:54
 //
 // Only loopback destinations: a packet DNATed to the forwarder keeps its source address, and
-// the forwarder serves loopback sources only. Reconciled like bridge SNAT (reconcile.hpp).
-// IPv4 only: resolved's stub and the usual resolv.conf entries are IPv4 loopback addresses.
+// the forwarder serves loopback sources only. For IPv6 the same goes for ::1 to the forwarder's
+// first IPv6 address, through ip6tables' nat table. Each family's table is reconciled like
+// bridge SNAT (reconcile.hpp), in one commit.
 #pragma once
 
 #include "core/spec.hpp"
@@ -31,10 +32,10 @@ inline constexpr const char* wanGroup = "vpnsteer-wan";
 enum class Transport { udp, tcp };
 
 struct RedirectRule {
-    std::string destination; // "127.0.0.53"
+    std::string destination; // "127.0.0.53", "::1"
     Transport transport = Transport::udp;
     std::uint32_t group = 0; // the gid of vpnsteer-wan
-    std::string toAddress;   // the forwarder: "127.0.0.1"
+    std::string toAddress;   // the forwarder: "127.0.0.1", "::1"
     std::uint16_t toPort = 0;
     // A rule of the chain of any other shape (added by hand): what it is, as iptables-legacy
     // would say it roughly; it never equals a wanted rule.
@@ -53,7 +54,7 @@ struct RedirectChainState {
     bool operator==(const RedirectChainState&) const = default;
 };
 
-// The kernel's nat table as the redirect needs it. The real one is libiptc
+// One family's nat table as the redirect needs it. The real one is libiptc
 // (IptcDnsRedirectTable); unit tests use a fake.
 class DnsRedirectTable {
 public:
@@ -65,9 +66,10 @@ public:
     virtual void write(const std::vector<RedirectRule>& rules) = 0;
 };
 
-// The wanted rules: for 127.0.0.1 and 127.0.0.53, UDP then TCP, to the first IPv4 address of
-// spec.wan.dns.listen. None when the forwarder listens on no IPv4 address.
-std::vector<RedirectRule> redirectRulesOf(const Spec& spec, std::uint32_t group);
+// The wanted rules of `family`: for 127.0.0.1 and 127.0.0.53 (IPv4) or ::1 (IPv6), UDP then
+// TCP, to the first address of that family in spec.wan.dns.listen; none without one.
+std::vector<RedirectRule> redirectRulesOf(const Spec& spec, std::uint32_t group,
+                                          AddressFamily family);
 
 // The gid of a group name, or nothing when the system has no such group.
 using GroupLookup = std::function<std::optional<std::uint32_t>(const std::string& name)>;
@@ -75,16 +77,18 @@ std::optional<std::uint32_t> systemGroup(const std::string& name); // getgrnam_r
 
 class DnsRedirect {
 public:
-    DnsRedirect(DnsRedirectTable& table, GroupLookup lookup)
-        : table_(table)
+    DnsRedirect(DnsRedirectTable& ipv4, DnsRedirectTable& ipv6, GroupLookup lookup)
+        : ipv4_(ipv4)
+        , ipv6_(ipv6)
         , lookup_(std::move(lookup)) {}
 
-    // Makes the kernel's chain match `spec`. Without the group, the chain is emptied (still
-    // hooked) and the report says why. Never throws.
+    // Makes the kernel's chains match `spec`, IPv4 then IPv6. Without the group, the chains are
+    // emptied (still hooked) and the report says why. Never throws.
     rules::KernelReport apply(const Spec& spec);
 
 private:
-    DnsRedirectTable& table_;
+    DnsRedirectTable& ipv4_;
+    DnsRedirectTable& ipv6_;
     GroupLookup lookup_;
 };
 

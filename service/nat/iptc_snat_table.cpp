@@ -14,7 +14,7 @@ namespace vpnsteer::nat {
 
 namespace {
 
-using iptc::Entry;
+using Entry = iptc::Entry<iptc::Ipv4>;
 using iptc::ipv4Text;
 using iptc::parseSubnet;
 using iptc::prefixLength;
@@ -42,8 +42,7 @@ Entry snatEntry(const SnatRule& rule) {
     return entry;
 }
 
-SnatRule ruleOf(const ipt_entry* entry, xtc_handle* handle) {
-    const char* target = iptc_get_target(entry, handle);
+SnatRule ruleOf(const ipt_entry* entry, const char* target) {
     const ipt_entry_target* data = ipt_get_target(const_cast<ipt_entry*>(entry));
     const bool plain = entry->target_offset == XT_ALIGN(sizeof(ipt_entry)) &&
                        entry->ip.iniface[0] == '\0' && entry->ip.outiface[0] == '\0' &&
@@ -67,33 +66,28 @@ SnatRule ruleOf(const ipt_entry* entry, xtc_handle* handle) {
 } // namespace
 
 SnatChainState IptcSnatTable::read() {
-    iptc::Handle handle = iptc::openNat("reading the nat table");
+    iptc::NatTable<iptc::Ipv4> table("reading the nat table");
     SnatChainState state;
-    if (!iptc_is_chain(snatChain, handle.get())) {
+    if (!table.hasChain(snatChain)) {
         return state;
     }
-    for (const ipt_entry* entry = iptc_first_rule(snatChain, handle.get()); entry != nullptr;
-         entry = iptc_next_rule(entry, handle.get())) {
-        state.rules.push_back(ruleOf(entry, handle.get()));
-    }
-    state.hooks = iptc::countJumps(handle.get(), postrouting, snatChain);
+    table.forEachRule(snatChain, [&](const ipt_entry* entry, const char* target) {
+        state.rules.push_back(ruleOf(entry, target));
+    });
+    state.hooks = table.countJumps(postrouting, snatChain);
     return state;
 }
 
 void IptcSnatTable::write(const std::vector<SnatRule>& rules) {
-    const std::string what = std::string("writing the nat chain ") + snatChain;
-    iptc::Handle handle = iptc::openNat(what);
-    xtc_handle* h = handle.get();
-    iptc::resetChain(h, snatChain, what);
+    iptc::NatTable<iptc::Ipv4> table(std::string("writing the nat chain ") + snatChain);
+    table.resetChain(snatChain);
     for (const SnatRule& rule : rules) {
         Entry entry = snatEntry(rule);
-        if (!iptc_append_entry(snatChain, entry.entry(), h)) {
-            iptc::fail(errno, what + " (appending " + rule.describe() + ")");
-        }
+        table.append(snatChain, entry, rule.describe());
     }
     // First in POSTROUTING, ahead of a host's catch-all MASQUERADE.
-    iptc::hookFirst(h, postrouting, snatChain, what);
-    iptc::commit(h, what);
+    table.hookFirst(postrouting, snatChain);
+    table.commit();
 }
 
 } // namespace vpnsteer::nat

@@ -17,6 +17,22 @@ std::string describe(const std::vector<SocketAddress>& addresses) {
     return text.empty() ? "none" : text;
 }
 
+// The spec's endpoints as socket addresses. The core has checked them; one that still does
+// not parse is reported and left out.
+std::vector<SocketAddress> addressesOf(const std::vector<Endpoint>& endpoints, const char* field,
+                                       rules::KernelReport& report) {
+    std::vector<SocketAddress> addresses;
+    for (const Endpoint& endpoint : endpoints) {
+        try {
+            addresses.push_back(SocketAddress::fromEndpoint(endpoint));
+        } catch (const std::exception& error) {
+            report.failures.push_back(std::string("WAN DNS forwarder: ") + field + ": " +
+                                      error.what() + ", ignoring it");
+        }
+    }
+    return addresses;
+}
+
 } // namespace
 
 std::string_view toString(UpstreamSource source) {
@@ -46,15 +62,7 @@ WanDnsService::~WanDnsService() = default;
 rules::KernelReport WanDnsService::specApplied(const Spec& spec) {
     rules::KernelReport report;
     spec_ = spec;
-    std::vector<SocketAddress> listen;
-    for (const Endpoint& endpoint : spec.wan.dnsListen) {
-        try {
-            listen.push_back(SocketAddress::fromEndpoint(endpoint));
-        } catch (const std::exception& error) {
-            report.failures.push_back(std::string("WAN DNS forwarder: wan.dns.listen: ") +
-                                      error.what() + ", ignoring that address");
-        }
-    }
+    std::vector<SocketAddress> listen = addressesOf(spec.wan.dnsListen, "wan.dns.listen", report);
     const bool settingsChanged =
         !forwarder_ || listen != settings_.listen || spec.wan.mark != settings_.mark;
     settings_.listen = std::move(listen);
@@ -94,14 +102,7 @@ void WanDnsService::updateUpstreams(rules::KernelReport& report) {
     UpstreamSource source = UpstreamSource::spec;
     std::string problem;
     if (!spec_.wan.dnsServers.empty()) {
-        for (const Endpoint& endpoint : spec_.wan.dnsServers) {
-            try {
-                upstreams.push_back(SocketAddress::fromEndpoint(endpoint));
-            } catch (const std::exception& error) {
-                report.failures.push_back(std::string("WAN DNS forwarder: wan.dns.servers: ") +
-                                          error.what() + ", ignoring that server");
-            }
-        }
+        upstreams = addressesOf(spec_.wan.dnsServers, "wan.dns.servers", report);
     } else {
         try {
             upstreams = uplinkServersOf(links_.links(), spec_);

@@ -14,7 +14,7 @@
 #   knows it; `dig -p 54 @127.0.0.1` answers through the uplink (ISP resolver's count and the
 #   forwarder's D-Bus counters go up).
 # - `vpnsteer wan -- CMD` reaches inet from wan's address; the same CMD without it gets nothing.
-# - A process of the group vpnsteer-wan asking 127.0.0.53 or 127.0.0.1, UDP and TCP, gets its
+# - A process of the group vpnsteer-wan asking 127.0.0.53, 127.0.0.1 or ::1, UDP and TCP, gets its
 #   answer from the forwarder; root's query to 127.0.0.53 does not get out.
 # - With nss-resolve: getent in the group, with resolved's varlink socket out of reach (what
 #   units/vpnsteer-wan-dns.conf does), resolves through the forwarder; with the socket in
@@ -94,12 +94,25 @@ redirect_rules() {
 		done
 	done
 }
-expect_equal "the redirect chain: 127.0.0.1 and 127.0.0.53, UDP and TCP, to the forwarder" \
+redirect_rules6() {
+	local proto
+	echo "-N VPNSTEER-WANDNS"
+	for proto in udp tcp; do
+		echo "-A VPNSTEER-WANDNS -d ::1/128 -p $proto -m owner --gid-owner $gid" \
+			"--suppl-groups -m $proto --dport 53 -j DNAT --to-destination [::1]:54"
+	done
+}
+expect_equal "the IPv4 redirect chain: 127.0.0.1 and 127.0.0.53, UDP and TCP, to the forwarder" \
 	"$(redirect_rules)" "$(n_client iptables-legacy -t nat -S VPNSTEER-WANDNS)"
+expect_equal "the IPv6 redirect chain: ::1, UDP and TCP, to the forwarder" \
+	"$(redirect_rules6)" "$(n_client ip6tables-legacy -t nat -S VPNSTEER-WANDNS)"
+expect_equal "IPv6: OUTPUT jumps to the redirect chain once, first" "-A OUTPUT -j VPNSTEER-WANDNS" \
+	"$(n_client ip6tables-legacy -t nat -S OUTPUT | grep -- '^-A')"
 lab_steer_call Reload
 lab_steer_call Reload
 expect_equal "Reload changes nothing there" \
-	"$(redirect_rules)" "$(n_client iptables-legacy -t nat -S VPNSTEER-WANDNS)"
+	"$(redirect_rules; redirect_rules6)" \
+	"$(n_client iptables-legacy -t nat -S VPNSTEER-WANDNS; n_client ip6tables-legacy -t nat -S VPNSTEER-WANDNS)"
 
 echo "== A system-wide, then A's server goes away"
 expect_status "Up($A) succeeds" 0 lab_steer_call Up s "$A"
@@ -129,7 +142,7 @@ expect "vpnsteer wan refuses a mark it cannot set" "cannot set the WAN mark 1000
 	env VPNSTEER_PACKETMARK_LIBRARY="$LIBPACKETMARK" "$VPNSTEER" wan --spec "$LAB_SPEC" -- true
 
 echo "== the group vpnsteer-wan resolves through the forwarder"
-for server in 127.0.0.53 127.0.0.1; do
+for server in 127.0.0.53 127.0.0.1 ::1; do
 	for transport in +notcp +tcp; do
 		lab_dns_reset
 		before=$(counter Queries)

@@ -39,8 +39,9 @@ Spec defaultSpec() {
 class DnsRedirectTest : public ::testing::Test {
 protected:
     FakeRedirectTable table;
+    FakeRedirectTable table6;
     std::optional<std::uint32_t> group = gid;
-    DnsRedirect redirect{table, [this](const std::string& name) {
+    DnsRedirect redirect{table, table6, [this](const std::string& name) {
                              EXPECT_EQ(name, "vpnsteer-wan");
                              return group;
                          }};
@@ -66,7 +67,12 @@ TEST_F(DnsRedirectTest, UdpAndTcpToBothLocalResolversGoToTheForwarder) {
             "DNAT --to-destination 127.0.0.1:54",
         }));
     EXPECT_EQ(table.state.hooks, 1);
-    EXPECT_EQ(report.changes.size(), 5u); // four rules and the hook
+    ASSERT_EQ(table6.state.rules.size(), 2u);
+    EXPECT_EQ(table6.state.rules[1].describe(),
+              "-d ::1/128 -p tcp -m owner --gid-owner 990 --suppl-groups -m tcp --dport 53 -j DNAT "
+              "--to-destination [::1]:54");
+    EXPECT_EQ(table6.state.hooks, 1);
+    EXPECT_EQ(report.changes.size(), 8u); // six rules and two hooks
 }
 
 TEST_F(DnsRedirectTest, ApplyingAgainChangesNothing) {
@@ -75,6 +81,7 @@ TEST_F(DnsRedirectTest, ApplyingAgainChangesNothing) {
         EXPECT_TRUE(redirect.apply(defaultSpec()).changes.empty());
     }
     EXPECT_EQ(table.commits, 1);
+    EXPECT_EQ(table6.commits, 1);
     EXPECT_EQ(table.state.rules.size(), 4u);
 }
 
@@ -104,10 +111,13 @@ TEST_F(DnsRedirectTest, TheForwardersFirstIpv4AddressAndPortFromTheSpec) {
     }
 }
 
-TEST_F(DnsRedirectTest, AForwarderWithoutIpv4HasNoRedirect) {
+TEST_F(DnsRedirectTest, AFamilyTheForwarderDoesNotListenInHasNoRedirect) {
     Spec spec;
     spec.wan.dnsListen = {{"::1", 54, true}};
-    EXPECT_TRUE(redirectRulesOf(spec, gid).empty());
+    EXPECT_TRUE(redirectRulesOf(spec, gid, AddressFamily::ipv4).empty());
+    EXPECT_EQ(redirectRulesOf(spec, gid, AddressFamily::ipv6).size(), 2u);
+    spec.wan.dnsListen = {{"127.0.0.1", 54, false}};
+    EXPECT_TRUE(redirectRulesOf(spec, gid, AddressFamily::ipv6).empty());
 }
 
 TEST_F(DnsRedirectTest, WithoutTheGroupTheChainIsEmptiedAndTheReportSaysWhy) {
@@ -115,6 +125,7 @@ TEST_F(DnsRedirectTest, WithoutTheGroupTheChainIsEmptiedAndTheReportSaysWhy) {
     group.reset();
     const rules::KernelReport report = redirect.apply(defaultSpec());
     EXPECT_TRUE(table.state.rules.empty());
+    EXPECT_TRUE(table6.state.rules.empty());
     EXPECT_EQ(table.state.hooks, 1);
     ASSERT_EQ(report.failures.size(), 1u);
     EXPECT_NE(report.failures[0].find("the group vpnsteer-wan does not exist"), std::string::npos);
@@ -122,12 +133,15 @@ TEST_F(DnsRedirectTest, WithoutTheGroupTheChainIsEmptiedAndTheReportSaysWhy) {
 }
 
 TEST_F(DnsRedirectTest, ATableThatCannotBeReadIsAFailureNotAnException) {
-    table.refuse = true;
+    table6.refuse = true;
     const rules::KernelReport report = redirect.apply(defaultSpec());
     ASSERT_EQ(report.failures.size(), 1u);
     EXPECT_NE(report.failures[0].find("reading the nat table"), std::string::npos);
-    EXPECT_NE(report.failures[0].find("not redirected to the WAN DNS forwarder"),
+    EXPECT_NE(report.failures[0].find("IPv6 DNS of the tunnel daemons (group vpnsteer-wan) is not "
+                                      "redirected to the WAN DNS forwarder"),
               std::string::npos);
+    // IPv4 is redirected all the same.
+    EXPECT_EQ(table.state.rules.size(), 4u);
 }
 
 } // namespace
