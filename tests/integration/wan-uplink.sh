@@ -28,14 +28,24 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/skip.sh
 source "$here/../lib/skip.sh"
 require_root
-require_command setpriv getent systemd-sysusers
+require_command setpriv getent
 VPNSTEER=$(realpath "${4:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR BUILD_DIR VPNSTEER LIBPACKETMARK}")
 LIBPACKETMARK=$(realpath "${5:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR BUILD_DIR VPNSTEER LIBPACKETMARK}")
-# The group vpnsteerd redirects, from the project's own sysusers.d file (before vpnsteerd starts).
-systemd-sysusers "$here/../../units/sysusers-vpnsteer.conf"
-
 # shellcheck source=tests/integration/bridges-dns-lab.sh
 source "$here/bridges-dns-lab.sh"
+# The groups of the project's own sysusers.d file, with ids no entry of the host's /etc/group
+# uses, in an /etc/group of the client's mount namespace only: the host's is never touched.
+wan_groups() {
+	local gid=4300 name
+	cp /etc/group "$LAB_DIR/group"
+	while read -r name; do
+		while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+		echo "$name:x:$gid:" >>"$LAB_DIR/group"
+		gid=$((gid + 1))
+	done < <(awk '$1 == "g" { print $2 }' "$here/../../units/sysusers-vpnsteer.conf")
+	chmod 0644 "$LAB_DIR/group"
+	n_client mount --bind "$LAB_DIR/group" /etc/group
+}
 bridges_dns_init wan-uplink 240 "$1" "$2" "$3"
 BUILD_DIR=$3
 NAME=echo.$LAB_DOMAIN
@@ -83,7 +93,18 @@ expect "a deleted WAN rule is put back" "^80:.*fwmark 0x2710 lookup main proto 1
 	n_client ip -6 rule show
 expect_equal "OUTPUT jumps to the redirect chain once, first" "-A OUTPUT -j VPNSTEER-WANDNS" \
 	"$(n_client iptables-legacy -t nat -S OUTPUT | grep -- '^-A' | head -n 1)"
-gid=$(getent group vpnsteer-wan | cut -d: -f3)
+if getent group vpnsteer-wan >/dev/null; then
+	echo "the machine has the group vpnsteer-wan: its own serves"
+else
+	expect "without the group, vpnsteerd says the redirect is off" \
+		"the group vpnsteer-wan does not exist .*everything else works" cat "$(lab_log vpnsteerd)"
+	expect_equal "and the redirect chain is empty" "-N VPNSTEER-WANDNS" \
+		"$(n_client iptables-legacy -t nat -S VPNSTEER-WANDNS)"
+	wan_groups
+	expect_status "Reload once the group exists succeeds" 0 lab_steer_call Reload
+fi
+gid=$(n_client getent group vpnsteer-wan | cut -d: -f3)
+expect "sysusers.d/vpnsteer.conf has the group vpnsteer-wan" "^[0-9]+$" echo "$gid"
 redirect_rules() {
 	local server proto
 	echo "-N VPNSTEER-WANDNS"
