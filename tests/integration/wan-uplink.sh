@@ -11,7 +11,7 @@
 # nothing the client sends unmarked gets out, and resolved has only A's DNS to ask.
 #
 # - The forwarder serves 127.0.0.1:54 and [::1]:54 and asks the uplink's resolver, as resolved
-#   knows it; `dig -p 54 @127.0.0.1` answers through the uplink (ISP resolver's count and the
+#   knows it, following it as it changes; `dig -p 54 @127.0.0.1` answers through the uplink (ISP resolver's count and the
 #   forwarder's D-Bus counters go up).
 # - `vpnsteer wan -- CMD` reaches inet from wan's address; the same CMD without it gets nothing.
 # - A process of the group vpnsteer-wan asking 127.0.0.53, 127.0.0.1 or ::1, UDP and TCP, gets its
@@ -134,6 +134,21 @@ lab_steer_call Reload
 expect_equal "Reload changes nothing there" \
 	"$(redirect_rules; redirect_rules6)" \
 	"$(n_client iptables-legacy -t nat -S VPNSTEER-WANDNS; n_client ip6tables-legacy -t nat -S VPNSTEER-WANDNS)"
+
+echo "== the uplink's DNS servers change: the forwarder follows"
+uplink_dns() {
+	n_client busctl --system call org.freedesktop.network1 /org/freedesktop/network1 \
+		org.freedesktop.network1.Manager SetLinkDNS 'ia(iay)' \
+		"$(n_client cat "/sys/class/net/$LAB_UPLINK/ifindex")" "$@"
+}
+# 192.0.2.1, then 2001:db8:2::1 (AF_INET6 = 10): both the ISP resolver's.
+uplink_dns 2 2 4 192 0 2 1 10 16 32 1 13 184 0 2 0 0 0 0 0 0 0 0 0 1
+start=${EPOCHREALTIME/./}
+expect "Upstreams follows resolved's servers of the uplink" \
+	'^as 2 "192\.0\.2\.1:53" "\[2001:db8:2::1\]:53"$' wandns Upstreams
+echo "(after $(((${EPOCHREALTIME/./} - start) / 1000)) ms)"
+uplink_dns 1 2 4 192 0 2 1
+expect "and back" "^as 1 \"$(re_escape "$LAB_ISP_DNS4"):53\"$" wandns Upstreams
 
 echo "== A system-wide, then A's server goes away"
 expect_status "Up($A) succeeds" 0 lab_steer_call Up s "$A"
