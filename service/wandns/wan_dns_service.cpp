@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <syslog.h>
+#include <tuple>
 
 namespace vpnsteer::wandns {
 
@@ -61,6 +62,7 @@ WanDnsService::~WanDnsService() = default;
 
 rules::KernelReport WanDnsService::specApplied(const Spec& spec) {
     rules::KernelReport report;
+    const auto before = std::tuple(listening(), upstreams_, source_, settings_.mark);
     spec_ = spec;
     std::vector<SocketAddress> listen = addressesOf(spec.wan.dnsListen, "wan.dns.listen", report);
     const bool settingsChanged =
@@ -73,7 +75,9 @@ rules::KernelReport WanDnsService::specApplied(const Spec& spec) {
     } else if (forwarder_ && forwarder_->upstreams() != upstreams_) {
         forwarder_->setUpstreams(upstreams_);
     }
-    announce();
+    if (before != std::tuple(listening(), upstreams_, source_, settings_.mark)) {
+        announce();
+    }
     return report;
 }
 

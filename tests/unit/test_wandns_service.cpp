@@ -171,9 +171,11 @@ TEST_F(WanDnsServiceTest, AFailedReadKeepsTheServersKnown) {
 TEST_F(WanDnsServiceTest, AReloadWithTheSameListenKeepsTheForwarderAndItsCounters) {
     service.specApplied(makeSpec());
     const SocketAddress bound = service.listening().at(0);
+    const int before = announced;
     const rules::KernelReport report = service.specApplied(makeSpec());
     EXPECT_TRUE(report.changes.empty());
     EXPECT_EQ(service.listening().at(0), bound);
+    EXPECT_EQ(announced, before); // nothing to announce on D-Bus either
 }
 
 TEST_F(WanDnsServiceTest, AnAddressThatCannotBeBoundIsReportedAndNothingThrows) {
