@@ -16,6 +16,7 @@
 #pragma once
 
 #include "core/spec.hpp"
+#include "service/nat/chain_table.hpp"
 #include "service/rules/system_wide_rules.hpp"
 
 #include <cstdint>
@@ -47,24 +48,9 @@ struct RedirectRule {
     bool operator==(const RedirectRule&) const = default;
 };
 
-struct RedirectChainState {
-    std::vector<RedirectRule> rules;
-    int hooks = 0; // rules of OUTPUT that jump to the chain
-
-    bool operator==(const RedirectChainState&) const = default;
-};
-
-// One family's nat table as the redirect needs it. The real one is libiptc
-// (IptcDnsRedirectTable); unit tests use a fake.
-class DnsRedirectTable {
-public:
-    virtual ~DnsRedirectTable() = default;
-    // Throws std::system_error when the table cannot be read.
-    virtual RedirectChainState read() = 0;
-    // Exactly `rules` in the chain (created when missing) and exactly one jump to it, first in
-    // OUTPUT, in one atomic commit. Throws std::system_error.
-    virtual void write(const std::vector<RedirectRule>& rules) = 0;
-};
+// One family's nat table, with OUTPUT as the chain that jumps to VPNSTEER-WANDNS.
+using RedirectChainState = ChainState<RedirectRule>;
+using DnsRedirectTable = ChainTable<RedirectRule>;
 
 // The wanted rules of `family`: for 127.0.0.1 and 127.0.0.53 (IPv4) or ::1 (IPv6), UDP then
 // TCP, to the first address of that family in spec.wan.dns.listen; none without one.

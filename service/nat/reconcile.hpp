@@ -3,6 +3,7 @@
 // says what changed. Shared by bridge_snat.cpp and dns_redirect.cpp.
 #pragma once
 
+#include "service/nat/chain_table.hpp"
 #include "service/rules/system_wide_rules.hpp"
 
 #include <algorithm>
@@ -12,16 +13,16 @@
 
 namespace vpnsteer::nat {
 
-// `Table` has read() -> {rules, hooks} and write(rules); `Rule` has describe() and ==. `chain`
-// and `hook` name the chain and the built-in chain that jumps to it; `otherwise` ends the
-// message of a failure (what does not work, and that everything else does).
-template <typename Table, typename Rule>
-rules::KernelReport reconcileChain(Table& table, const std::vector<Rule>& wanted,
+// `Rule` has describe() and ==. `chain` and `hook` name the chain and the built-in chain that
+// jumps to it; `otherwise` ends the message of a failure (what does not work, and that
+// everything else does).
+template <typename Rule>
+rules::KernelReport reconcileChain(ChainTable<Rule>& table, const std::vector<Rule>& wanted,
                                    const std::string& chain, const std::string& hook,
                                    const std::string& otherwise) {
     rules::KernelReport report;
     try {
-        const auto found = table.read();
+        const ChainState<Rule> found = table.read();
         if (found.rules == wanted && found.hooks == 1) {
             return report;
         }
