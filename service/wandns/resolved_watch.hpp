@@ -1,10 +1,9 @@
 // Tells the WAN DNS forwarder when the uplink's DNS servers may have changed: on
 // PropertiesChanged from systemd-resolved or systemd-networkd (networkd announces the changes of
 // the links it manages, DHCP's servers included), when resolved starts or stops
-// (NameOwnerChanged), and every `interval` as well, for what nobody announces: resolved's Link
-// objects declare no change signal for their DNS property, so `resolvectl dns` on a link that
-// networkd does not manage is seen at the next interval. Bursts of signals make one call, a
-// short moment after the first.
+// (NameOwnerChanged), and every `interval` as well, for a change no signal announces (whether
+// resolved announces its links' DNS property depends on its version). Bursts of signals make one
+// call, a short moment after the first.
 #pragma once
 
 #include "service/wandns/handles.hpp"
