@@ -49,6 +49,8 @@ constexpr std::array subcommands{
     Subcommand{"fastd-pubkey", "[FILE]",
                "Reads a fastd secret (FILE or stdin) and writes its public key, as fastd shows it",
                fastdPubkeyMain},
+    Subcommand{"wan", "[--spec FILE | --mark N] -- CMD [ARG]...",
+               "Runs CMD with every socket WAN-marked: it uses the uplink, not a VPN", wanMain},
 };
 
 void printUsage(std::ostream& stream) {

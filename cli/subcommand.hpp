@@ -54,5 +54,7 @@ int genkeyMain(const Invocation& invocation);
 int pubkeyMain(const Invocation& invocation);
 int fastdGenkeyMain(const Invocation& invocation); // through fastd itself
 int fastdPubkeyMain(const Invocation& invocation);
+// Runs a command with libpacketmark.so and the WAN mark; returns only when that fails.
+int wanMain(const Invocation& invocation);
 
 } // namespace vpnsteer::cli

@@ -2,15 +2,18 @@
 // rules and kill-switch routes in the kernel (DESIGN.md).
 //
 // One thread and one sd-event loop: the bus connection (dbus/bus_event_source.hpp), the
-// netlink monitor, signals and the retry timer. A D-Bus call and a netlink notification
-// therefore never race over the state.
+// netlink monitor, the WAN DNS forwarder, signals and the timers. A D-Bus call and a netlink
+// notification therefore never race over the state.
 
 #include "service/dbus/bus_event_source.hpp"
 #include "service/dbus/manager_object.hpp"
 #include "service/dbus/names.hpp"
 #include "service/fastd/tunnel_service.hpp"
 #include "service/fastd/unit_restarters.hpp"
+#include "service/dbus/wandns_object.hpp"
 #include "service/nat/bridge_snat.hpp"
+#include "service/nat/dns_redirect.hpp"
+#include "service/nat/iptc_dns_redirect_table.hpp"
 #include "service/nat/iptc_snat_table.hpp"
 #include "service/resolved/dns_follows_vpn.hpp"
 #include "service/resolved/resolved_links.hpp"
@@ -22,6 +25,8 @@
 #include "service/rules/sysctl.hpp"
 #include "service/rules/system_wide_rules.hpp"
 #include "service/spec_file.hpp"
+#include "service/wandns/resolved_watch.hpp"
+#include "service/wandns/wan_dns_service.hpp"
 #include "service/wireguard/tunnel_service.hpp"
 
 #include <algorithm>
@@ -161,6 +166,17 @@ private:
     nat::BridgeSnat snat_;
 };
 
+// The tunnel daemons' DNS goes to the WAN DNS forwarder; follows the spec like bridge SNAT.
+class DnsRedirectFollower final : public dbus::SpecFollower {
+public:
+    DnsRedirectFollower(nat::DnsRedirectTable& ipv4, nat::DnsRedirectTable& ipv6)
+        : redirect_(ipv4, ipv6, nat::systemGroup) {}
+    rules::KernelReport specApplied(const Spec& spec) override { return redirect_.apply(spec); }
+
+private:
+    nat::DnsRedirect redirect_;
+};
+
 // DNS follows the VPN carrying the host (through systemd-resolved).
 class DnsFollower final : public dbus::SpecFollower {
 public:
@@ -238,11 +254,19 @@ int run(const Options& options) {
     resolved::ResolvedLinks resolvedLinks(*bus);
     resolved::SavedStateFile savedDns(savedDnsPath);
     DnsFollower dns(resolvedLinks, savedDns);
+    nat::IptcDnsRedirectTable redirectIpv4(AddressFamily::ipv4);
+    nat::IptcDnsRedirectTable redirectIpv6(AddressFamily::ipv6);
+    DnsRedirectFollower dnsRedirect(redirectIpv4, redirectIpv6);
+    wandns::WanDnsService wanDns(event.get(), resolvedLinks, &log);
     dbus::ManagerObject manager(
         *bus, systemWideRules, [&] { return readSpecFile(specPath); }, specPath, &log);
 
     manager.addFollower(bridgeSnat);
     manager.addFollower(dns);
+    manager.addFollower(wanDns);
+    manager.addFollower(dnsRedirect);
+    dbus::WanDnsObject wanDnsObject(*bus, wanDns);
+    wandns::ResolvedWatch uplinkDns(event.get(), *bus, [&] { wanDns.refreshUplink(); });
 
     check(sd_event_add_signal(event.get(), &source, SIGHUP, &onReloadSignal, &manager),
           "handling SIGHUP");

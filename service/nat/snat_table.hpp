@@ -3,6 +3,8 @@
 // (IptcSnatTable); unit tests use a fake.
 #pragma once
 
+#include "service/nat/chain_table.hpp"
+
 #include <string>
 #include <vector>
 
@@ -22,26 +24,8 @@ struct SnatRule {
     bool operator==(const SnatRule&) const = default;
 };
 
-// What the kernel holds: the chain's rules in order, and how many rules of POSTROUTING jump
-// to the chain. No chain reads as {{}, 0}.
-struct SnatChainState {
-    std::vector<SnatRule> rules;
-    int hooks = 0;
-
-    bool operator==(const SnatChainState&) const = default;
-};
-
-class SnatTable {
-public:
-    virtual ~SnatTable() = default;
-
-    // Throws std::system_error when the table cannot be read (e.g. the kernel has no legacy
-    // iptables).
-    virtual SnatChainState read() = 0;
-    // Makes the kernel hold exactly `rules` in the chain (created when missing) and exactly one
-    // jump to it, first in POSTROUTING, in one atomic commit: no packet ever meets half of it.
-    // Throws std::system_error.
-    virtual void write(const std::vector<SnatRule>& rules) = 0;
-};
+// The chain's state, and the table, with POSTROUTING as the chain that jumps to it.
+using SnatChainState = ChainState<SnatRule>;
+using SnatTable = ChainTable<SnatRule>;
 
 } // namespace vpnsteer::nat

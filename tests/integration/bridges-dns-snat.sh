@@ -19,8 +19,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/e2e-lab.sh"
 e2e_init bridges-dns-snat 150 "$@"
 
+# Without the DNS redirect's chain (its own test is wan-uplink.sh): whether it holds rules
+# depends on whether the machine has the group vpnsteer-wan.
 nat_table() {
-	n_client iptables-legacy -t nat -S
+	n_client iptables-legacy -t nat -S | grep -v -- VPNSTEER-WANDNS
 }
 
 # The whole table as it must be with VPNs A and B.

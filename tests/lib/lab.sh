@@ -44,7 +44,7 @@
 #   waiting    wait_for, lab_wait_daemon, lab_bus_has_name
 #   networkd   lab_networkd_install, lab_start_networkd, lab_networkd_reload
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
-#              lab_start_resolved
+#              lab_start_resolved, lab_extract_nss_resolve
 #   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
 #              lab_client_wg_set, lab_handshake_age, lab_app_attach,
 #              lab_fastd_provider, lab_fastd_status, lab_fastd_method
@@ -455,25 +455,46 @@ lab_bus_has_name() {
 # binary links against. Safe to run concurrently: it unpacks beside the
 # target and renames into place.
 lab_extract_resolved() {
-	local build=${1:?usage: lab_extract_resolved BUILD_DIR}
+	_lab_extract_deb "${1:?usage: lab_extract_resolved BUILD_DIR}" systemd-resolved \
+		lib/systemd/systemd-resolved
+}
+
+# lab_extract_nss_resolve BUILD_DIR: print the folder holding glibc's
+# libnss_resolve.so.2 from Debian's libnss-resolve, unpacked (never installed)
+# like systemd-resolved. A program finds it with LD_LIBRARY_PATH=that folder and
+# "resolve" on the hosts line of an nsswitch.conf bind-mounted in its namespace.
+lab_extract_nss_resolve() {
+	local dir library
+	dir=$(_lab_extract_deb "${1:?usage: lab_extract_nss_resolve BUILD_DIR}" libnss-resolve \
+		.complete) || return 1
+	library=$(find "$dir" -name libnss_resolve.so.2 -print -quit) && [[ -n "$library" ]] ||
+		return 1
+	dirname "$library"
+}
+
+# _lab_extract_deb BUILD_DIR PACKAGE FILE: print BUILD_DIR/PACKAGE, the package
+# of the installed systemd's version unpacked there (downloaded the first time;
+# FILE in it says it is; every unpacking ends with a file .complete).
+_lab_extract_deb() {
+	local build=$1 package=$2 file=$3
 	local dir
-	dir="$(cd "$build" && pwd)/systemd-resolved"
-	if [[ -x "$dir/lib/systemd/systemd-resolved" ]]; then
+	dir="$(cd "$build" && pwd)/$package"
+	if [[ -e "$dir/$file" ]]; then
 		echo "$dir"
 		return 0
 	fi
 	local version tmp
 	version=$(dpkg-query -W -f='${Version}' systemd) || return 1
 	tmp=$(mktemp -d "$dir.tmp.XXXX") || return 1
-	if ! (cd "$tmp" && apt-get download -qq "systemd-resolved=$version" >&2 &&
-		dpkg -x systemd-resolved_*.deb root); then
-		echo "lab: could not download systemd-resolved $version" >&2
+	if ! (cd "$tmp" && apt-get download -qq "$package=$version" >&2 &&
+		dpkg -x "$package"_*.deb root && touch root/.complete); then
+		echo "lab: could not download $package $version" >&2
 		rm -rf "$tmp"
 		return 1
 	fi
 	mv -T "$tmp/root" "$dir" 2>/dev/null || true # another run may have won
 	rm -rf "$tmp"
-	[[ -x "$dir/lib/systemd/systemd-resolved" ]] || return 1
+	[[ -e "$dir/$file" ]] || return 1
 	echo "$dir"
 }
 

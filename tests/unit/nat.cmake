@@ -2,6 +2,7 @@
 # fakes of the nat table and of systemd-resolved.
 add_executable(test_nat
     ${CMAKE_CURRENT_LIST_DIR}/test_nat_bridge_snat.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_nat_dns_redirect.cpp
 )
 target_include_directories(test_nat PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../..)
 target_link_libraries(test_nat PRIVATE vpnsteer-nat GTest::gtest_main)

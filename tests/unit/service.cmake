@@ -14,3 +14,10 @@ target_include_directories(test_service PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../..)
 target_link_libraries(test_service PRIVATE vpnsteer-service vpnsteer-wireguard vpnsteer-fastd
     GTest::gtest_main)
 gtest_discover_tests(test_service PROPERTIES LABELS unit)
+
+# The WAN DNS forwarder hosted in vpnsteerd (service/wandns/wan_dns_service.hpp), against a fake
+# systemd-resolved.
+add_executable(test_wandns_service ${CMAKE_CURRENT_LIST_DIR}/test_wandns_service.cpp)
+target_include_directories(test_wandns_service PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../..)
+target_link_libraries(test_wandns_service PRIVATE vpnsteer-wandns-host GTest::gtest_main)
+gtest_discover_tests(test_wandns_service PROPERTIES LABELS unit)

@@ -392,3 +392,69 @@ TEST_F(SystemWideRulesTest, StartCarriesOnPastFailuresAndListsThem) {
 
 } // namespace
 } // namespace vpnsteer::rules
+
+namespace vpnsteer::rules {
+namespace {
+
+// The WAN-mark bypass (DESIGN.md "Bypass rules"): `fwmark WANMARK lookup main` at 80, both
+// families, kept like every other rule of vpnsteerd.
+class WanBypassTest : public SystemWideRulesTest {
+protected:
+    static Spec withWanMark(Spec spec, std::uint32_t mark) {
+        spec.wan.mark = mark;
+        return spec;
+    }
+    std::vector<PolicyRule> at80() const {
+        std::vector<PolicyRule> found;
+        std::copy_if(
+            kernelRules.rules.begin(), kernelRules.rules.end(), std::back_inserter(found),
+            [](const PolicyRule& r) { return r.priority == derive::wanBypassRulePriority; });
+        return found;
+    }
+};
+
+TEST_F(WanBypassTest, TheSpecsWanMarkGoesToMainInBothFamilies) {
+    rules.apply(withWanMark(spec, 4242), true);
+    EXPECT_EQ(at80(), (std::vector<PolicyRule>{rule(v4, 80, mainTable, 4242),
+                                               rule(v6, 80, mainTable, 4242)}));
+}
+
+TEST_F(WanBypassTest, ARestartAdoptsTheRulesInsteadOfDuplicatingThem) {
+    rules.apply(spec, true);
+    SystemWideRules restarted{kernelRules, kernelRoutes, sysctl};
+    const KernelReport report = restarted.apply(spec, true);
+    EXPECT_TRUE(report.changes.empty());
+    EXPECT_EQ(at80().size(), 2u);
+}
+
+TEST_F(WanBypassTest, BothFamiliesArePutBackWhenDeleted) {
+    rules.apply(spec, true);
+    for (const PolicyRule& gone :
+         {rule(v4, 80, mainTable, 10000), rule(v6, 80, mainTable, 10000)}) {
+        ASSERT_TRUE(kernelRules.remove(gone));
+        EXPECT_EQ(rules.ruleRemoved(gone).changes,
+                  std::vector<std::string>{"put back " + gone.describe() + ", which had vanished"});
+    }
+    EXPECT_EQ(at80().size(), 2u);
+}
+
+TEST_F(WanBypassTest, ANewWanMarkOnReloadIsInPlaceBeforeTheOldGoes) {
+    rules.apply(spec, true);
+    kernelRules.operations.clear();
+    rules.apply(withWanMark(spec, 4242), true);
+    EXPECT_EQ(at80(), (std::vector<PolicyRule>{rule(v4, 80, mainTable, 4242),
+                                               rule(v6, 80, mainTable, 4242)}));
+    const auto& operations = kernelRules.operations;
+    const auto added = std::find(operations.begin(), operations.end(),
+                                 "add IPv6 rule 80 (fwmark 4242 lookup main)");
+    const auto removed = std::find(operations.begin(), operations.end(),
+                                   "remove IPv4 rule 80 (fwmark 10000 lookup main)");
+    ASSERT_NE(added, operations.end());
+    ASSERT_NE(removed, operations.end());
+    EXPECT_LT(added, removed);
+    // The old mark's rule is not put back when it goes.
+    EXPECT_TRUE(rules.ruleRemoved(rule(v4, 80, mainTable, 10000)).changes.empty());
+}
+
+} // namespace
+} // namespace vpnsteer::rules
