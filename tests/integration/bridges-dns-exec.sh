@@ -46,14 +46,7 @@ printf '%s\n' "Defaults env_reset" "Defaults !syslog" "Defaults !lecture" \
 	"root ALL=(ALL:ALL) ALL" "@include $LAB_DIR/sudoers-vpnsteer" >"$LAB_DIR/sudoers"
 chmod 0440 "$LAB_DIR/sudoers" "$LAB_DIR/sudoers-vpnsteer"
 n_client mount --bind "$LAB_DIR/sudoers" /etc/sudoers
-gid=4242
-while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
-{
-	cat /etc/group
-	echo "vpnsteer:x:$gid:"
-} >"$LAB_DIR/group"
-chmod 0644 "$LAB_DIR/group"
-n_client mount --bind "$LAB_DIR/group" /etc/group
+gid=$(lab_add_group client vpnsteer)
 
 as_root() {
 	n_client "$VS" "$@"
