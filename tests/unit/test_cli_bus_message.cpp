@@ -1,10 +1,17 @@
 // The CLI's D-Bus wire format (cli/bus_message.hpp) and bus addresses (cli/system_bus.hpp):
 // the bytes of a method call, and replies read back from bytes as the bus sends them.
 #include "cli/bus_message.hpp"
+#include "cli/daemon.hpp"
 #include "cli/system_bus.hpp"
 
+#include <cstdlib>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <sdbus-c++/Error.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
 
 namespace vpnsteer::cli {
 namespace {
@@ -146,6 +153,123 @@ TEST(SystemBusAddress, UnixPaths) {
     EXPECT_EQ(unixSocketPathOf("tcp:host=x,port=1;unix:guid=00,path=/tmp/a%20b"), "/tmp/a b");
     EXPECT_EQ(unixSocketPathOf("unix:abstract=bus"), "\0bus"s);
     EXPECT_EQ(unixSocketPathOf("tcp:host=localhost,port=1"), "");
+}
+
+// A bus that answers one connection with canned bytes, on a socket in a folder of its own;
+// DBUS_SYSTEM_BUS_ADDRESS points SystemBus at it for the test's duration.
+class CannedBus {
+public:
+    explicit CannedBus(std::function<std::string(const std::string& received)> answer)
+        : folder_(std::filesystem::temp_directory_path() /
+                  ("vpnsteer-test-bus." + std::to_string(getpid()))) {
+        std::filesystem::create_directories(folder_);
+        const std::string path = (folder_ / "bus").string();
+        listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un where{};
+        where.sun_family = AF_UNIX;
+        path.copy(where.sun_path, sizeof where.sun_path - 1);
+        EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&where), sizeof where), 0);
+        EXPECT_EQ(::listen(listener_, 1), 0);
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", ("unix:path=" + path).c_str(), 1);
+        server_ = std::thread([this, answer] {
+            const int client = ::accept(listener_, nullptr, nullptr);
+            std::string bytes;
+            char buffer[4096];
+            // Everything the client sends before it waits: auth, BEGIN, Hello and the call.
+            while (bytes.find("BEGIN\r\n") == std::string::npos || !hasTwoMessages(bytes)) {
+                const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
+                if (got <= 0)
+                    break;
+                bytes.append(buffer, static_cast<std::size_t>(got));
+            }
+            received = bytes;
+            const std::string reply = answer(bytes);
+            ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+            ::close(client);
+        });
+    }
+    ~CannedBus() {
+        server_.join();
+        ::close(listener_);
+        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        std::filesystem::remove_all(folder_);
+    }
+
+    std::string received; // what the client sent, once the server has answered
+
+private:
+    static bool hasTwoMessages(std::string bytes) {
+        bytes.erase(0, bytes.find("BEGIN\r\n") + 7);
+        try {
+            return takeMessage(bytes) && takeMessage(bytes);
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+
+    std::filesystem::path folder_;
+    int listener_ = -1;
+    std::thread server_;
+};
+
+std::string reply(char type, std::uint32_t replySerial, const std::string& errorName,
+                  const std::string& text) {
+    std::string fields;
+    if (!errorName.empty())
+        fields = pad(fields + "\x04\x01s\0"s + u32(static_cast<std::uint32_t>(errorName.size())) +
+                         errorName + '\0',
+                     8);
+    fields = pad(fields + "\x05\x01u\0"s + u32(replySerial), 8) + "\x08\x01g\0\x01s\0"s;
+    const std::string body = u32(static_cast<std::uint32_t>(text.size())) + text + '\0';
+    return pad("l"s + type + "\x01\x01"s + u32(static_cast<std::uint32_t>(body.size())) +
+                   u32(replySerial + 100) + u32(static_cast<std::uint32_t>(fields.size())) + fields,
+               8) +
+           body;
+}
+
+TEST(SystemBus, OneWriteOneAnswerAndTheErrorsName) {
+    CannedBus bus([](const std::string&) {
+        return "DATA\r\nOK 0123456789abcdef0123456789abcdef\r\n"s + reply('\x02', 1, "", ":1.7") +
+               reply('\x03', 2, "org.vpnsteer1.Error.UnknownVpn", "no VPN named 'mars'");
+    });
+    SystemBus connection;
+    try {
+        connection.call({.destination = "org.vpnsteer1",
+                         .path = "/org/vpnsteer1",
+                         .interface = "org.vpnsteer1.Manager",
+                         .member = "Up",
+                         .arguments = {"mars"}});
+        ADD_FAILURE() << "the error reply did not throw";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.vpnsteer1.Error.UnknownVpn");
+        EXPECT_EQ(error.getMessage(), "no VPN named 'mars'");
+    }
+    // The credentials come from the socket (empty EXTERNAL identity), Hello then the call.
+    std::string sent = bus.received;
+    EXPECT_TRUE(sent.starts_with("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n"s));
+    sent.erase(0, sent.find("BEGIN\r\n") + 7);
+    EXPECT_EQ(takeMessage(sent)->member, "Hello");
+    std::optional<BusMessage> call = takeMessage(sent);
+    EXPECT_EQ(call->member, "Up");
+    EXPECT_EQ(call->serial, 2u);
+    EXPECT_EQ(call->body, std::vector{BusValue::string("mars")});
+}
+
+TEST(SystemBus, ABusThatHangsUpIsDisconnected) {
+    CannedBus bus([](const std::string&) { return "DATA\r\nOK 0123\r\n"s; });
+    SystemBus connection;
+    try {
+        connection.call({.destination = "d", .path = "/", .interface = "i", .member = "M"});
+        ADD_FAILURE() << "a closed connection did not throw";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.freedesktop.DBus.Error.Disconnected");
+    }
+}
+
+TEST(SystemBus, NobodyListeningIsBusUnavailable) {
+    setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/vpnsteer-test-bus", 1);
+    EXPECT_THROW(SystemBus(), BusUnavailable);
+    unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 }
 
 } // namespace
