@@ -182,20 +182,25 @@ public:
                     break;
                 bytes.append(buffer, static_cast<std::size_t>(got));
             }
-            received = bytes;
+            received_ = bytes;
             const std::string reply = answer(bytes);
             ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
             ::close(client);
         });
     }
     ~CannedBus() {
-        server_.join();
+        if (server_.joinable())
+            server_.join();
         ::close(listener_);
         unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
         std::filesystem::remove_all(folder_);
     }
 
-    std::string received; // what the client sent, once the server has answered
+    // What the client sent (after the server has answered and gone).
+    std::string sent() {
+        server_.join();
+        return received_;
+    }
 
 private:
     static bool hasTwoMessages(std::string bytes) {
@@ -208,6 +213,7 @@ private:
     }
 
     std::filesystem::path folder_;
+    std::string received_;
     int listener_ = -1;
     std::thread server_;
 };
@@ -245,7 +251,7 @@ TEST(SystemBus, OneWriteOneAnswerAndTheErrorsName) {
         EXPECT_EQ(error.getMessage(), "no VPN named 'mars'");
     }
     // The credentials come from the socket (empty EXTERNAL identity), Hello then the call.
-    std::string sent = bus.received;
+    std::string sent = bus.sent();
     EXPECT_TRUE(sent.starts_with("\0AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n"s));
     sent.erase(0, sent.find("BEGIN\r\n") + 7);
     EXPECT_EQ(takeMessage(sent)->member, "Hello");
