@@ -362,8 +362,8 @@ void dieWithParent(pid_t parent) {
                             unsigned host, pid_t parent, const sigset_t& originalMask, int toParent,
                             int fromParent) {
     dieWithParent(parent);
-    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
-        std::signal(signal, SIG_DFL);
+    // Only the mask is vpnsteer's; dispositions stay as inherited (a SIGINT ignored by the
+    // caller stays ignored in the command, as across any exec).
     sigprocmask(SIG_SETMASK, &originalMask, nullptr);
     std::string failure;
     try {
