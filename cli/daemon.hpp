@@ -1,6 +1,7 @@
 // vpnsteerd as the CLI sees it: the calls of its D-Bus API (service/org.vpnsteer1.*.xml) that
 // the subcommands make, behind an interface so unit tests run the subcommands against a fake.
-// cli/dbus_daemon.cpp is the real one, over sdbus-c++ proxies on the system bus.
+// cli/dbus_daemon.cpp is the real one, over the CLI's own connection to the system bus
+// (cli/system_bus.hpp).
 #pragma once
 
 #include <cstdint>
@@ -61,7 +62,8 @@ struct DaemonStatus {
     std::vector<VpnStatus> vpns{};
 };
 
-// Every call throws sdbus::Error with the D-Bus error vpnsteerd (or the bus) answered;
+// Every call throws sdbus::Error (its header only: the class needs no library) with the D-Bus
+// error vpnsteerd (or the bus) answered;
 // cli/daemon_error.hpp turns it into a message that says what to do.
 class Daemon {
 public:

@@ -1,11 +1,10 @@
 #include "cli/dbus_daemon.hpp"
 
-#include "service/dbus/manager_proxy.hpp"
+#include "cli/system_bus.hpp"
 #include "service/dbus/names.hpp"
 
 #include <algorithm>
-#include <sdbus-c++/sdbus-c++.h>
-#include <utility>
+#include <sdbus-c++/Error.h>
 
 namespace vpnsteer::cli {
 
@@ -13,78 +12,87 @@ namespace {
 
 constexpr const char* propertiesInterface = "org.freedesktop.DBus.Properties";
 
-class ManagerProxy final : public sdbus::ProxyInterfaces<org::vpnsteer1::Manager_proxy> {
-public:
-    explicit ManagerProxy(sdbus::IConnection& connection)
-        : ProxyInterfaces(connection, dbus::busName, dbus::managerPath) {
-        registerProxy();
-    }
-    ~ManagerProxy() { unregisterProxy(); }
-};
-
 template <typename Value>
-void take(const std::map<std::string, sdbus::Variant>& properties, const std::string& name,
+void take(const std::map<std::string, BusValue>& properties, const std::string& name,
           Value& value) {
     if (auto found = properties.find(name); found != properties.end())
-        value = found->second.get<Value>();
+        value = found->second.as<Value>();
 }
 
-// One connection for the whole run; proxies borrow it. Calls are synchronous (sd_bus_call),
-// so no event loop thread is started: a CLI makes a handful of calls and exits.
+// The one value a reply must carry, of the type `signature`.
+const BusValue& onlyValue(const std::vector<BusValue>& body, const char* signature) {
+    if (body.size() != 1 || body.front().signature() != signature) {
+        throw sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature",
+                           std::string("vpnsteerd answered with something other than '") +
+                               signature + "'");
+    }
+    return body.front();
+}
+
+// One connection for the whole run, and one round trip per call: up, down and switch make
+// exactly one (the bus's Hello travels with it).
 class DbusDaemon final : public Daemon {
 public:
-    explicit DbusDaemon(std::unique_ptr<sdbus::IConnection> connection)
-        : connection_(std::move(connection))
-        , manager_(*connection_) {}
-
     std::vector<VpnListing> listVpns() override {
         std::vector<VpnListing> vpns;
-        // sdbus::Struct is a std::tuple without tuple_size, so no structured binding.
-        for (const auto& row : manager_.ListVpns())
-            vpns.push_back(
-                {std::get<0>(row), std::get<1>(row), std::get<2>(row), std::get<3>(row)});
+        // Kept in a variable: a range-for keeps only its outermost temporary alive (C++20).
+        const std::vector<BusValue> body = manager("ListVpns");
+        for (const BusValue& row : onlyValue(body, "a(suob)").items()) {
+            const BusValue::Items& fields = row.items();
+            vpns.push_back({fields[0].asString(), fields[1].asUint32(), fields[2].asString(),
+                            fields[3].asBool()});
+        }
         // The XML promises id order; the CLI's output depends on it, so it does not rely on it.
         std::ranges::stable_sort(vpns, {}, &VpnListing::id);
         return vpns;
     }
 
     VpnStatus vpnStatus(const VpnListing& vpn) override {
-        // A plain proxy rather than sdbus::Properties_proxy: that one subscribes to
-        // PropertiesChanged (an AddMatch round trip per VPN) which a one-shot read never uses.
-        auto proxy = sdbus::createProxy(*connection_, dbus::busName, vpn.objectPath);
-        std::map<std::string, sdbus::Variant> properties;
-        proxy->callMethod("GetAll")
-            .onInterface(propertiesInterface)
-            .withArguments(std::string(dbus::vpnInterface))
-            .storeResultsTo(properties);
+        const std::vector<BusValue> body = bus_.call({.destination = dbus::busName,
+                                                      .path = vpn.objectPath,
+                                                      .interface = propertiesInterface,
+                                                      .member = "GetAll",
+                                                      .arguments = {dbus::vpnInterface}});
+        std::map<std::string, BusValue> properties;
+        for (const BusValue& entry : onlyValue(body, "a{sv}").items())
+            properties.emplace(entry.items()[0].asString(), entry.items()[1].items().front());
         return vpnStatusFromProperties(properties);
     }
 
-    std::string systemWide() override { return manager_.SystemWide(); }
-    std::string specPath() override { return manager_.SpecPath(); }
-    void up(const std::string& name) override { manager_.Up(name); }
-    void down(const std::string& name) override { manager_.Down(name); }
-    void switchTo(const std::string& name) override { manager_.Switch(name); }
+    std::string systemWide() override { return managerProperty("SystemWide"); }
+    std::string specPath() override { return managerProperty("SpecPath"); }
+    void up(const std::string& name) override { manager("Up", {name}); }
+    void down(const std::string& name) override { manager("Down", {name}); }
+    void switchTo(const std::string& name) override { manager("Switch", {name}); }
 
 private:
-    std::unique_ptr<sdbus::IConnection> connection_;
-    ManagerProxy manager_;
+    std::vector<BusValue> manager(const char* method, std::vector<std::string> arguments = {}) {
+        return bus_.call({.destination = dbus::busName,
+                          .path = dbus::managerPath,
+                          .interface = dbus::managerInterface,
+                          .member = method,
+                          .arguments = std::move(arguments)});
+    }
+
+    std::string managerProperty(const char* name) {
+        const std::vector<BusValue> body = bus_.call({.destination = dbus::busName,
+                                                      .path = dbus::managerPath,
+                                                      .interface = propertiesInterface,
+                                                      .member = "Get",
+                                                      .arguments = {dbus::managerInterface, name}});
+        return onlyValue(body, "v").items().front().asString();
+    }
+
+    SystemBus bus_;
 };
 
 } // namespace
 
 std::unique_ptr<Daemon> connectToVpnsteerd() {
-    std::unique_ptr<sdbus::IConnection> connection;
-    try {
-        connection = sdbus::createSystemBusConnection();
-    } catch (const sdbus::Error& error) {
-        // Only opening the bus fails here (ENOENT: no socket; ECONNREFUSED: a stale one).
-        throw BusUnavailable(error.getMessage());
-    }
-    return std::make_unique<DbusDaemon>(std::move(connection));
+    return std::make_unique<DbusDaemon>();
 }
 
-VpnStatus vpnStatusFromProperties(const std::map<std::string, sdbus::Variant>& properties) {
+VpnStatus vpnStatusFromProperties(const std::map<std::string, BusValue>& properties) {
     VpnStatus status;
     take(properties, "Name", status.name);
     take(properties, "Id", status.id);
@@ -101,11 +109,17 @@ VpnStatus vpnStatusFromProperties(const std::map<std::string, sdbus::Variant>& p
     take(properties, "TxBytes", status.txBytes);
     take(properties, "Dns", status.dns);
     take(properties, "ActivePeer", status.activePeer);
-    std::vector<sdbus::Struct<std::string, std::string, std::string, std::uint64_t>> peers;
-    take(properties, "Peers", peers);
-    for (const auto& row : peers)
-        status.peers.push_back(
-            {std::get<0>(row), std::get<1>(row), std::get<2>(row), std::get<3>(row)});
+    if (auto peers = properties.find("Peers"); peers != properties.end()) {
+        if (peers->second.signature() != "a(ssst)")
+            throw sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature",
+                               "vpnsteerd's Peers is '" + peers->second.signature() +
+                                   "', not 'a(ssst)'");
+        for (const BusValue& row : peers->second.items()) {
+            const BusValue::Items& fields = row.items();
+            status.peers.push_back({fields[0].asString(), fields[1].asString(),
+                                    fields[2].asString(), fields[3].asUint64()});
+        }
+    }
     return status;
 }
 

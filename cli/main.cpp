@@ -4,6 +4,7 @@
 // To add a subcommand: write cli/NAME.cpp with `int NAMEMain(const Invocation&)`, declare it
 // in cli/subcommand.hpp, add it to cli/CMakeLists.txt and add one row below.
 #include "cli/dbus_daemon.hpp"
+#include "cli/namespace_launcher.hpp"
 #include "cli/reverse_path_filter.hpp"
 #include "cli/subcommand.hpp"
 
@@ -36,6 +37,8 @@ constexpr std::array subcommands{
     Subcommand{"down", "NAME", "Takes NAME's system-wide rules away again", downMain},
     Subcommand{"switch", "NAME",
                "Makes NAME system-wide, then takes every other VPN down, with no gap", switchMain},
+    Subcommand{"exec", "NAME -- CMD [ARG...]",
+               "Runs CMD on NAME's bridge: all its traffic and DNS go through NAME", execMain},
     Subcommand{"check", "FILE", "Validates a spec file (- for stdin) and prints one line per VPN",
                checkMain},
     Subcommand{"genkey", "", "Generates a new WireGuard private key and writes it to stdout",
@@ -109,6 +112,8 @@ int main(int argc, char* argv[]) {
         .connectDaemon = vpnsteer::cli::connectToVpnsteerd,
         .readFile = vpnsteer::cli::readSmallFile,
         .now = [] { return static_cast<std::int64_t>(std::time(nullptr)); },
+        .caller = vpnsteer::cli::currentCaller,
+        .runInBridgeNamespace = vpnsteer::cli::runInBridgeNamespace,
     };
     int status = vpnsteer::cli::run(args, host);
     // A full disk or a closed pipe must not pass for success: the key or summary is lost.

@@ -5,6 +5,8 @@
 // Invocation, so unit tests run it in-process with string streams.
 #pragma once
 
+#include "cli/bridge_namespace.hpp"
+#include "cli/command_user.hpp"
 #include "cli/daemon.hpp"
 #include "cli/reverse_path_filter.hpp"
 
@@ -26,6 +28,9 @@ struct Host {
     DaemonConnector connectDaemon;
     FileReader readFile;
     std::function<std::int64_t()> now; // seconds since the epoch
+    // exec: who called, and the namespace launcher (cli/namespace_launcher.hpp).
+    std::function<CallerIdentity()> caller;
+    std::function<int(const BridgeNamespaceRequest&, std::ostream& err)> runInBridgeNamespace;
 };
 
 struct Invocation {
@@ -47,6 +52,7 @@ int statusMain(const Invocation& invocation);
 int upMain(const Invocation& invocation);
 int downMain(const Invocation& invocation);
 int switchMain(const Invocation& invocation);
+int execMain(const Invocation& invocation);
 
 // Offline.
 int checkMain(const Invocation& invocation);

@@ -458,6 +458,19 @@ in
 
     users.groups.vpnsteer = { }; # may call Up, Down, Switch and SetTransportMode (D-Bus policy)
     users.groups.vpnsteer-wan = { }; # processes in it resolve through the WAN DNS forwarder
+    # `vpnsteer exec` needs root to make its namespace; members of vpnsteer get it for exec
+    # alone, and the command runs as them again (docs/exec.md, units/sudoers-vpnsteer.in).
+    security.sudo.extraRules = [
+      {
+        groups = [ "vpnsteer" ];
+        commands = [
+          {
+            command = "${cfg.package}/bin/vpnsteer exec *";
+            options = [ "NOPASSWD" ];
+          }
+        ];
+      }
+    ];
 
     # Replies to the bridges' SNATed traffic arrive on the tunnel, not on the interface a
     # strict reverse-path check expects.

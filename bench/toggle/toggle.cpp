@@ -7,7 +7,7 @@
 //   ip rule processes    the original NixOS module's way: per pair, 2 `ip rule add` and
 //                        2 `ip rule del` processes, IPv4 only
 //   vpnsteer CLI         per pair, `vpnsteer up NAME` and `vpnsteer down NAME` processes
-//                        (with --cli PATH; the CLI gets up/down in a later change)
+//                        (with --cli PATH), each one connection and one round trip
 //   restore latency      a rule of vpnsteerd's deleted over netlink: the time from the
 //                        kernel's deletion notice to the notice of its return
 #include "service/dbus/manager_proxy.hpp"

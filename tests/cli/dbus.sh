@@ -56,15 +56,7 @@ cat >"$spec" <<'JSON'
 }
 JSON
 
-# A group id no entry of the host's /etc/group uses.
-gid=4242
-while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
-{
-	cat /etc/group
-	echo "vpnsteer:x:$gid:"
-} >"$LAB_DIR/group"
-chmod 0644 "$LAB_DIR/group"
-n_client mount --bind "$LAB_DIR/group" /etc/group
+gid=$(lab_add_group client vpnsteer)
 
 cat >"$LAB_DIR/bus.conf" <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"

@@ -45,6 +45,7 @@
 #   networkd   lab_networkd_install, lab_start_networkd, lab_networkd_reload
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
 #              lab_start_resolved, lab_extract_nss_resolve
+#   users      lab_add_group
 #   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
 #              lab_client_wg_set, lab_handshake_age, lab_app_attach,
 #              lab_fastd_provider, lab_fastd_status, lab_fastd_method
@@ -679,6 +680,23 @@ lab_resolv_conf() {
 	[[ -e "$file" ]] || mounted=no
 	printf '%s\n' "# the vpnsteer lab's resolv.conf for $role" "$@" >"$file" || return 1
 	[[ "$mounted" == yes ]] || lab_exec "$role" mount --bind "$file" /etc/resolv.conf
+}
+
+# lab_add_group ROLE GROUP: from now on ROLE sees the machine's groups plus GROUP, with a gid
+# that no entry of the machine's /etc/group uses; prints that gid. A private /etc/group is
+# bind-mounted in ROLE's mount namespace only (the machine's file is never touched). A GROUP
+# the machine has already (a package's sysusers.d made it) is replaced, so that the name means
+# the test's gid. GROUP has no members listed: put a process in it with `setpriv --groups=GID`.
+lab_add_group() {
+	local role=$1 group=$2 gid=4242 file=$LAB_DIR/$1-group
+	while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+	{
+		awk -F: -v group="$group" '$1 != group' /etc/group
+		echo "$group:x:$gid:"
+	} >"$file" || return 1
+	chmod 0644 "$file" || return 1
+	lab_exec "$role" mount --bind "$file" /etc/group || return 1
+	echo "$gid"
 }
 
 # _lab_start_dnsmasq ROLE NAME ADDRESS4 ADDRESS6 OPTION...: dnsmasq in the

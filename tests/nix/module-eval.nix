@@ -61,6 +61,7 @@ let
       };
       users = freeForm;
       networking = freeForm;
+      security = freeForm;
       services.dbus = freeForm;
       services.resolved = freeForm;
     };
@@ -209,6 +210,16 @@ let
     {
       ok = config.users.groups ? vpnsteer && config.users.groups ? vpnsteer-wan;
       what = "the groups vpnsteer and vpnsteer-wan are not created";
+    }
+    {
+      ok = builtins.any (
+        rule:
+        rule.groups == [ "vpnsteer" ]
+        && builtins.any (
+          command: command.command == "${package}/bin/vpnsteer exec *" && command.options == [ "NOPASSWD" ]
+        ) rule.commands
+      ) config.security.sudo.extraRules;
+      what = "members of vpnsteer may not run `sudo vpnsteer exec`";
     }
     {
       ok = config.networking.firewall.checkReversePath == "loose";

@@ -10,6 +10,8 @@ add_executable(test-cli
     ${CMAKE_CURRENT_LIST_DIR}/test_cli_status_format.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_cli_rp_filter.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_cli_wan.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_cli_exec.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_cli_bus_message.cpp
 )
 target_link_libraries(test-cli PRIVATE vpnsteer-cli-commands PkgConfig::NLOHMANN_JSON
     GTest::gtest_main)

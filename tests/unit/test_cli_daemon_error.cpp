@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <sdbus-c++/Error.h>
-#include <sdbus-c++/Types.h>
 
 namespace vpnsteer::cli {
 namespace {
@@ -77,25 +76,28 @@ TEST(DaemonError, AnyOtherErrorIsQuotedWithItsName) {
 }
 
 TEST(VpnStatusFromProperties, ReadsEveryProperty) {
-    const std::map<std::string, sdbus::Variant> properties{
-        {"Name", sdbus::Variant(std::string("us"))},
-        {"Id", sdbus::Variant(uint32_t{1})},
-        {"Protocol", sdbus::Variant(std::string("wireguard"))},
-        {"Interface", sdbus::Variant(std::string("us"))},
-        {"Table", sdbus::Variant(uint32_t{1})},
-        {"FirewallMark", sdbus::Variant(uint32_t{10001})},
-        {"Bridge", sdbus::Variant(std::string("br-us"))},
-        {"SystemWide", sdbus::Variant(true)},
-        {"PublicKey", sdbus::Variant(std::string("key="))},
-        {"Endpoint", sdbus::Variant(std::string("192.0.2.10:51820"))},
-        {"LatestHandshake", sdbus::Variant(uint64_t{1'700'000'000})},
-        {"RxBytes", sdbus::Variant(uint64_t{12})},
-        {"TxBytes", sdbus::Variant(uint64_t{34})},
-        {"Dns", sdbus::Variant(std::vector<std::string>{"198.51.100.53"})},
-        {"ActivePeer", sdbus::Variant(std::string("gw1"))},
+    const std::map<std::string, BusValue> properties{
+        {"Name", BusValue::string("us")},
+        {"Id", BusValue::uint32(1)},
+        {"Protocol", BusValue::string("wireguard")},
+        {"Interface", BusValue::string("us")},
+        {"Table", BusValue::uint32(1)},
+        {"FirewallMark", BusValue::uint32(10001)},
+        {"Bridge", BusValue::string("br-us")},
+        {"SystemWide", BusValue::boolean(true)},
+        {"PublicKey", BusValue::string("key=")},
+        {"Endpoint", BusValue::string("192.0.2.10:51820")},
+        {"LatestHandshake", BusValue::uint64(1'700'000'000)},
+        {"RxBytes", BusValue::uint64(12)},
+        {"TxBytes", BusValue::uint64(34)},
+        {"Dns", BusValue::strings({"198.51.100.53"})},
+        {"ActivePeer", BusValue::string("gw1")},
         {"Peers",
-         sdbus::Variant(std::vector<sdbus::Struct<std::string, std::string, std::string, uint64_t>>{
-             {"gw1", "192.0.2.10:51820", "alive", uint64_t{1'700'000'001}}})},
+         BusValue("a(ssst)", BusValue::Items{BusValue(
+                                 "(ssst)", BusValue::Items{BusValue::string("gw1"),
+                                                           BusValue::string("192.0.2.10:51820"),
+                                                           BusValue::string("alive"),
+                                                           BusValue::uint64(1'700'000'001)})})},
     };
     const VpnStatus expected{.name = "us",
                              .id = 1,
@@ -117,13 +119,12 @@ TEST(VpnStatusFromProperties, ReadsEveryProperty) {
 }
 
 TEST(VpnStatusFromProperties, LeavesMissingPropertiesAtTheirDefault) {
-    const VpnStatus status = vpnStatusFromProperties({{"Name", sdbus::Variant(std::string("de"))}});
+    const VpnStatus status = vpnStatusFromProperties({{"Name", BusValue::string("de")}});
     EXPECT_EQ(status, VpnStatus{.name = "de"});
 }
 
 TEST(VpnStatusFromProperties, RefusesAPropertyOfTheWrongType) {
-    EXPECT_THROW(vpnStatusFromProperties({{"Id", sdbus::Variant(std::string("one"))}}),
-                 sdbus::Error);
+    EXPECT_THROW(vpnStatusFromProperties({{"Id", BusValue::string("one")}}), sdbus::Error);
 }
 
 } // namespace

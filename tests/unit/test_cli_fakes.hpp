@@ -73,6 +73,12 @@ private:
     FakeDaemonState& state_;
 };
 
+// Only exec makes namespaces; its tests put a recorder in place of this.
+inline int noNamespace(const BridgeNamespaceRequest&, std::ostream&) {
+    ADD_FAILURE() << "a subcommand other than exec made a namespace";
+    return 1;
+}
+
 // A Host over a FakeDaemonState, fake files and a fixed clock.
 struct FakeHost {
     FakeDaemonState daemon;
@@ -94,6 +100,8 @@ struct FakeHost {
                 return found->second;
             },
             .now = [this] { return now; },
+            .caller = [] { return CallerIdentity{}; },
+            .runInBridgeNamespace = noNamespace,
         };
     }
 };
@@ -113,6 +121,8 @@ inline Host offlineHost() {
             ADD_FAILURE() << "an offline subcommand read the clock";
             return 0;
         },
+        .caller = [] { return CallerIdentity{}; },
+        .runInBridgeNamespace = noNamespace,
     };
 }
 
