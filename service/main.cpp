@@ -8,9 +8,9 @@
 #include "service/dbus/bus_event_source.hpp"
 #include "service/dbus/manager_object.hpp"
 #include "service/dbus/names.hpp"
+#include "service/dbus/wandns_object.hpp"
 #include "service/fastd/tunnel_service.hpp"
 #include "service/fastd/unit_restarters.hpp"
-#include "service/dbus/wandns_object.hpp"
 #include "service/nat/bridge_snat.hpp"
 #include "service/nat/dns_redirect.hpp"
 #include "service/nat/iptc_dns_redirect_table.hpp"
@@ -35,6 +35,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <sdbus-c++/sdbus-c++.h>
@@ -280,6 +281,19 @@ int run(const Options& options) {
 
     // WireGuard devices: key, peer, endpoint (service/wireguard).
     wireguard::TunnelService tunnels(event.get(), manager, options.tunnels, &log);
+    // Endpoint names go to the same uplink servers as the WAN DNS forwarder's queries.
+    tunnels.useUplinkServers([&wanDns] {
+        std::vector<wireguard::DnsServer> servers;
+        if (wanDns.upstreamSource() != wandns::UpstreamSource::resolved)
+            return servers;
+        for (const wandns::SocketAddress& upstream : wanDns.upstreams()) {
+            wireguard::DnsServer& server = servers.emplace_back();
+            std::memcpy(&server.address, upstream.get(), upstream.length());
+            server.length = upstream.length();
+            server.text = upstream.toString();
+        }
+        return servers;
+    });
 
     // fastd tunnels: status and transport modes (service/fastd).
     std::unique_ptr<fastd::UnitRestarter> units;

@@ -75,6 +75,15 @@ std::vector<DnsServer> specServers(const std::vector<Endpoint>& endpoints) {
     return servers;
 }
 
+std::vector<DnsServer> chooseServers(const WanSettings& wan, std::vector<DnsServer> uplink,
+                                     std::string_view resolvConf) {
+    if (std::vector<DnsServer> servers = specServers(wan.dnsServers); !servers.empty())
+        return servers;
+    if (!uplink.empty())
+        return uplink;
+    return resolvConfServers(resolvConf);
+}
+
 struct UplinkDnsResolver::Request {
     UplinkDnsResolver* owner = nullptr;
     std::uint32_t mark = 0;
@@ -219,13 +228,18 @@ void UplinkDnsResolver::resolve(const std::string& host, const WanSettings& wan,
     request->mark = wan.mark;
     request->host = host;
     request->done = std::move(done);
-    request->servers = specServers(wan.dnsServers);
-    if (request->servers.empty()) {
-        std::ifstream file(resolvConfPath_);
-        const std::string text((std::istreambuf_iterator<char>(file)),
-                               std::istreambuf_iterator<char>());
-        request->servers = resolvConfServers(text);
+    std::vector<DnsServer> uplink;
+    std::string resolvConf;
+    if (wan.dnsServers.empty()) {
+        if (uplinkServers_)
+            uplink = uplinkServers_();
+        if (uplink.empty()) {
+            std::ifstream file(resolvConfPath_);
+            resolvConf.assign(std::istreambuf_iterator<char>(file),
+                              std::istreambuf_iterator<char>());
+        }
     }
+    request->servers = chooseServers(wan, std::move(uplink), resolvConf);
     sd_event_source* source = nullptr;
     if (sd_event_add_time_relative(event_, &source, CLOCK_MONOTONIC, 0, 0, &Request::onTimeout,
                                    request.get()) < 0) {
@@ -236,8 +250,9 @@ void UplinkDnsResolver::resolve(const std::string& host, const WanSettings& wan,
     requests_.push_back(std::move(request));
     if (started.servers.empty()) {
         // Finishes from the zero timer: never from within resolve().
-        started.error = "no uplink DNS server: wan.dns.servers is empty and " + resolvConfPath_ +
-                        " names no non-loopback nameserver";
+        started.error = "no uplink DNS server: wan.dns.servers is empty, systemd-resolved "
+                        "knows none for the uplink, and " +
+                        resolvConfPath_ + " names no non-loopback nameserver";
         return;
     }
     started.server = 0;

@@ -22,6 +22,8 @@ public:
     TunnelService(sd_event* event, dbus::ManagerObject& manager, TunnelsSettings settings,
                   dbus::Journal journal);
     TunnelService(const TunnelService&) = delete;
+    // Endpoint host names are resolved through these when the spec names no servers.
+    void useUplinkServers(UplinkServers servers) { resolver_.useUplinkServers(std::move(servers)); }
     TunnelService& operator=(const TunnelService&) = delete;
 
 private:

@@ -344,5 +344,29 @@ TEST(DnsServers, ResolvConfLeavesOutLoopback) {
     EXPECT_EQ(servers[1].text, "2001:db8::53");
 }
 
+TEST(DnsServers, TheSpecFirstThenResolvedsUplinkThenResolvConf) {
+    const std::string resolvConf = "nameserver 127.0.0.53\nnameserver 192.0.2.1\n";
+    const std::vector<DnsServer> uplink = resolvConfServers("nameserver 203.0.113.53\n");
+    WanSettings wan;
+    auto texts = [](const std::vector<DnsServer>& servers) {
+        std::vector<std::string> result;
+        for (const DnsServer& server : servers)
+            result.push_back(server.text);
+        return result;
+    };
+
+    // Only a stub in resolv.conf and resolved knows the uplink: the uplink's servers.
+    EXPECT_EQ(texts(chooseServers(wan, uplink, "nameserver 127.0.0.53\n")),
+              std::vector<std::string>{"203.0.113.53"});
+    EXPECT_EQ(texts(chooseServers(wan, uplink, resolvConf)),
+              std::vector<std::string>{"203.0.113.53"});
+    // Without resolved: resolv.conf's non-loopback servers.
+    EXPECT_EQ(texts(chooseServers(wan, {}, resolvConf)), std::vector<std::string>{"192.0.2.1"});
+    // The spec's servers win over both.
+    wan.dnsServers.push_back(Endpoint{"198.51.100.53", 5353});
+    EXPECT_EQ(texts(chooseServers(wan, uplink, resolvConf)),
+              std::vector<std::string>{"198.51.100.53"});
+}
+
 } // namespace
 } // namespace vpnsteer::wireguard
