@@ -63,8 +63,9 @@ struct WireguardPeer {
 // either handshakes at once or is given up after handshakeTimeout.
 struct FailoverSettings {
     // A peer just installed that has not completed a handshake by then is dead. WireGuard
-    // retries an unanswered initiation after 5 s (REKEY_TIMEOUT), so 10 s allows two tries.
-    int handshakeTimeout = 10;
+    // retries an unanswered initiation after 5 s (REKEY_TIMEOUT, plus up to 1/3 s of jitter),
+    // so 8 s allows two tries and their round trips.
+    int handshakeTimeout = 8;
     // Packets went into the tunnel but nothing came back for this long: the peer is dead.
     int silenceTimeout = 15;
     // Once nothing came back for this long, vpnsteerd sends a probe through the tunnel (a

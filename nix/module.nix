@@ -248,7 +248,7 @@ let
                 handshakeTimeout = mkOption {
                   type = types.nullOr (types.ints.between 2 600);
                   default = null;
-                  description = "Seconds a new gateway has for its first handshake (default 10).";
+                  description = "Seconds a new gateway has for its first handshake (default 8).";
                 };
                 silenceTimeout = mkOption {
                   type = types.nullOr (types.ints.between 2 600);

@@ -27,7 +27,8 @@ std::string_view toString(PeerResult result) {
 GatewaySelector::GatewaySelector(std::size_t peerCount, FailoverSettings settings, Random random)
     : settings_(settings)
     , random_(std::move(random))
-    , addresses_(peerCount) {}
+    , addresses_(peerCount)
+    , failedAt_(peerCount) {}
 
 void GatewaySelector::newRound() {
     order_.resize(addresses_.size());
@@ -36,9 +37,13 @@ void GatewaySelector::newRound() {
     for (std::size_t i = order_.size(); i > 1; --i) {
         std::swap(order_[i - 1], order_[random_(i)]);
     }
+    // Stable: peers that failed equally long ago (never, say) keep their random order.
+    std::stable_sort(order_.begin(), order_.end(), [this](std::size_t a, std::size_t b) {
+        return failedAt_[a] < failedAt_[b]; // nullopt (never) first
+    });
     // Across the boundary of two rounds the same peer would be tried twice in a row.
     if (order_.size() > 1 && last_ == order_.front()) {
-        std::swap(order_.front(), order_[1 + random_(order_.size() - 1)]);
+        std::swap(order_[0], order_[1]); // the next best; a random one among equals
     }
     position_ = 0;
 }
@@ -125,11 +130,15 @@ Judgement GatewaySelector::observe(const PeerCounters& counters, Clock::time_poi
             // never had one did not handshake (which a wrong clock can cause).
             judgement.dead =
                 start_.latestHandshake != 0 ? PeerResult::silent : PeerResult::noHandshake;
-            return judgement;
         }
     } else if (lastSend_ > lastReceive_ &&
                now - lastReceive_ >= seconds(settings_.silenceTimeout)) {
         judgement.dead = PeerResult::silent;
+    }
+    if (judgement.dead) {
+        if (last_) {
+            failedAt_[*last_] = now;
+        }
         return judgement;
     }
     // Before the first handshake the probe is what makes WireGuard initiate one.

@@ -5,11 +5,14 @@
 // device. WireguardTunnels installs what this class chooses and feeds it the device's
 // counters once a second.
 //
-// Order. Peers are tried in a random order, each once per round; a new round draws a new
-// order, never starting with the peer that ended the previous one. Random rather than
+// Order. Peers are tried in a random order, each once per round. Random rather than
 // fixed so that many clients spread over a provider's gateways (wgpeerselector does the
-// same). A host-name peer gets a random address of its latest resolution not used yet;
-// once all are used it needs resolving again (through the uplink, by the caller).
+// same). Each new round draws a new order, then puts the peers that failed last at its end
+// (those never found dead first, then the longest dead): a gateway that just failed is the
+// least likely to work, so one dead gateway costs a failover at most one attempt, also
+// across a round's end. The peer that ended a round never begins the next. A host-name peer gets a
+// random address of its latest resolution not used yet; once all are used it needs resolving again
+// (through the uplink, by the caller).
 //
 // Liveness. WireGuard gives three figures per peer: the time of the latest handshake and
 // the bytes received and sent. A peer installed from scratch has never handshaken; one
@@ -111,6 +114,7 @@ private:
     std::size_t position_ = 0;       // the next in order_
     std::optional<std::size_t> last_;
     std::vector<Addresses> addresses_;
+    std::vector<std::optional<Clock::time_point>> failedAt_; // each peer's latest death
 
     // The active peer's judging.
     Clock::time_point installedAt_{};

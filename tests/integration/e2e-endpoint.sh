@@ -18,19 +18,10 @@
 # Usage: e2e-endpoint.sh VPNSTEERD VPNSTEER_GENERATOR
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/lib/skip.sh
-source "$here/../lib/skip.sh"
-vpnsteerd=$(realpath "${1:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-generator=$(realpath "${2:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-require_root
-require_command ip nsenter unshare wireguard-go wg iptables-legacy ip6tables-legacy \
-	dnsmasq dig python3 dbus-daemon busctl networkctl /lib/systemd/systemd-networkd
-# shellcheck source=tests/lib/lab.sh
-source "$here/../lib/lab.sh"
-# shellcheck source=tests/lib/assert.sh
-source "$here/../lib/assert.sh"
 # shellcheck source=tests/integration/e2e-lab.sh
-source "$here/e2e-lab.sh" # expect_traffic, e2e_more_questions
+source "$here/e2e-lab.sh" # e2e_require, expect_traffic, e2e_more_questions
+e2e_require "${1:-}" "${2:-}"
+vpnsteerd=$VPNSTEERD generator=$GENERATOR
 
 interval=3
 lab_init e2e-endpoint 110

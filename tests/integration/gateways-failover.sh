@@ -9,17 +9,25 @@
 #    X, although X answers again: every peer is tried before any repeat (the journal's
 #    "trying peer" lines name three different gateways first).
 # 3. The leak meter reads 0 for the whole run.
+# 4. Each change of the active gateway is announced (PropertiesChanged of ActivePeer and
+#    Peers, seen by `busctl monitor`), and `vpnsteer status` (when given) shows it.
 #
 # The spec names the gateways by host name, so each attempt also goes through vpnsteerd's
 # resolution through the uplink (a name's addresses used up are resolved again).
 #
-# Usage: gateways-failover.sh VPNSTEERD VPNSTEER_GENERATOR
+# Usage: gateways-failover.sh VPNSTEERD VPNSTEER_GENERATOR [VPNSTEER]
 set -euo pipefail
 # shellcheck source=tests/integration/gateways-lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/gateways-lab.sh"
 gateways_init gateways-failover 280 "${1:-}" "${2:-}" --names
 
 target=30
+vpnsteer=${3:+$(realpath "$3")}
+lab_spawn client monitor busctl --system monitor \
+	--match "type='signal',member='PropertiesChanged',path='/org/vpnsteer1/vpn/$G'" ||
+	e2e_abort "busctl monitor did not start"
+announced() { grep -c "\"$1\"" "$(lab_log monitor)" || true; }
+before=$(announced ActivePeer)
 lab_leak_reset
 lab_traffic_start client traffic "$LAB_INET4"
 
@@ -41,6 +49,18 @@ expect "the killed gateway's result is \"silent\"" "\"$x\" \"[^\"]*\" \"silent\"
 	gateways_property Peers
 expect "the new gateway's result is \"alive\"" "\"$y\" \"[^\"]*\" \"alive\"" \
 	gateways_property Peers
+expect_status "the change of ActivePeer was announced (PropertiesChanged)" 0 \
+	test "$(announced ActivePeer)" -gt "$before"
+expect_status "the change of Peers was announced (PropertiesChanged)" 0 \
+	test "$(announced Peers)" -gt 0
+if [[ -n "$vpnsteer" ]]; then
+	expect "vpnsteer status shows the active peer" "^  active peer: $y\$" \
+		lab_exec client "$vpnsteer" status "$G"
+	expect "vpnsteer status shows the dead one" "^  peer $x: [^,]*, silent \(" \
+		lab_exec client "$vpnsteer" status "$G"
+	expect "vpnsteer status --json has activePeer" "\"activePeer\": \"$y\"" \
+		lab_exec client "$vpnsteer" status "$G" --json
+fi
 
 echo "== $x is back; kill $y"
 lab_gateway_revive "$x" || e2e_abort "$x did not come back"

@@ -54,24 +54,28 @@ gateways_answering() {
 		[[ "$(lab_echo client udp "$LAB_INET4")" == "${LAB_VPN_EXIT4[$active]}" ]]
 }
 
-# gateways_answered_after LINE EXIT: the traffic log has, from LINE on, an answer from an
-# exit address other than EXIT.
+# gateways_answered_after LINE EXIT [EXIT2]: the traffic log has, from LINE on, an answer
+# from an exit address other than EXIT and EXIT2.
 gateways_answered_after() {
-	tail -n "+$1" "$(lab_log traffic)" |
-		awk -v dead="$2" '$4 != "-" && $4 != dead { found = 1 } END { exit !found }'
+	tail -n "+$1" "$(lab_log traffic)" | awk -v dead="$2" -v dead2="${3:-}" \
+		'$4 != "-" && $4 != dead && $4 != dead2 { found = 1 } END { exit !found }'
 }
 
-# gateways_failover: kill the active gateway under traffic (lab_traffic_start traffic
-# runs), wait until the traffic is answered through another one (at most 90 s); sets
-# FAILOVER_VICTIM and FAILOVER_SECONDS (with millisecond digits). Fails on a timeout. Not
-# in a subshell: the lab must remember which daemon it killed.
+# gateways_failover [ALSO]: kill the active gateway under traffic (lab_traffic_start
+# traffic runs), and gateway ALSO at the same moment if given (a dead candidate the
+# selection may meet on its way); wait until the traffic is answered through a gateway
+# still alive (at most 90 s). Sets FAILOVER_VICTIM and FAILOVER_SECONDS (with millisecond
+# digits). Fails on a timeout. Not in a subshell: the lab must remember what it killed.
 gateways_failover() {
-	local victim from start end
+	local also=${1:-} victim from start end also_exit=""
 	victim=$(gateways_active) || return 1
+	[[ -z "$also" ]] || also_exit=${LAB_VPN_EXIT4[$also]}
 	from=$(($(lab_traffic_lines traffic) + 1))
 	start=${EPOCHREALTIME/./}
 	lab_gateway_kill "$victim"
-	wait_for -t 90 gateways_answered_after "$from" "${LAB_VPN_EXIT4[$victim]}" || return 1
+	[[ -z "$also" ]] || lab_gateway_kill "$also"
+	wait_for -t 90 gateways_answered_after "$from" "${LAB_VPN_EXIT4[$victim]}" "$also_exit" ||
+		return 1
 	end=${EPOCHREALTIME/./}
 	FAILOVER_VICTIM=$victim
 	FAILOVER_SECONDS=$(printf '%d.%03d' $(((end - start) / 1000000)) $(((end - start) / 1000 % 1000)))

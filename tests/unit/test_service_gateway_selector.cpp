@@ -145,7 +145,7 @@ protected:
 TEST_F(LivenessTest, APeerWithoutHandshakeIsDeadAfterTheHandshakeTimeout) {
     PeerResult result{};
     counters_.txBytes = 148; // the initiations
-    EXPECT_EQ(secondsUntilDead(30, &result), 10);
+    EXPECT_EQ(secondsUntilDead(30, &result), FailoverSettings{}.handshakeTimeout);
     EXPECT_EQ(result, PeerResult::noHandshake);
     EXPECT_GE(probes_, 3) << "the probes are what make WireGuard initiate";
 }
@@ -179,6 +179,49 @@ TEST_F(LivenessTest, AnIdleLivePeerIsProbedAndStaysAlive) {
     // One probe every probeInterval (3 s) after 3 s of quiet: about every 4th second.
     EXPECT_GT(probes_, 60);
     EXPECT_LT(probes_, 110);
+}
+
+TEST(GatewaySelectorTest, ANewRoundTriesTheLongestDeadLastOnes) {
+    // Three gateways; the first round finds the first two dead, the third answers and dies
+    // later. The next round tries the one dead longest ago first, the one that just died last.
+    for (std::uint64_t seed = 0; seed < 50; ++seed) {
+        GatewaySelector selector(3, FailoverSettings{4, 6, 2}, seeded(seed));
+        Clock::time_point now{seconds(1000)};
+        std::vector<std::size_t> round;
+        for (int i = 0; i < 3; ++i) {
+            round.push_back(selector.nextPeer());
+            selector.installed({}, now);
+            if (i < 2) {
+                now += seconds(4);
+                ASSERT_TRUE(selector.observe({}, now).dead);
+            } else {
+                now += seconds(1);
+                selector.observe({1'700'000'000, 92, 148}, now);
+                now += seconds(30);
+                ASSERT_TRUE(selector.observe({1'700'000'000, 92, 500}, now).dead) << "silent";
+            }
+        }
+        EXPECT_EQ(selector.nextPeer(), round[0]) << "seed " << seed;
+        EXPECT_EQ(selector.nextPeer(), round[1]);
+        EXPECT_EQ(selector.nextPeer(), round[2]);
+    }
+}
+
+TEST(GatewaySelectorTest, ANewRoundKeepsTheUnfailedInRandomOrderAndFirst) {
+    std::set<std::size_t> firsts;
+    for (std::uint64_t seed = 0; seed < 60; ++seed) {
+        GatewaySelector selector(4, FailoverSettings{4, 6, 2}, seeded(seed));
+        Clock::time_point now{seconds(1000)};
+        const std::size_t dead = selector.nextPeer();
+        selector.installed({}, now);
+        ASSERT_TRUE(selector.observe({}, now + seconds(4)).dead);
+        for (int i = 0; i < 3; ++i)
+            selector.nextPeer(); // the rest of the round, never judged
+        const std::size_t first = selector.nextPeer();
+        EXPECT_NE(first, dead) << "the dead one waits for the others";
+        firsts.insert(first);
+    }
+    EXPECT_EQ(firsts.size(), 4u) << "among the others the order stays random";
 }
 
 TEST_F(LivenessTest, APeerThatStopsAnsweringIsDeadAfterTheSilenceTimeout) {
@@ -255,7 +298,7 @@ TEST_F(LivenessTest, AnAdoptedPeerThatNeverAnswersIsSilentNotWithoutHandshake) {
         counters_.txBytes += 64;
         if (const Judgement judgement = second(); judgement.dead) {
             result = *judgement.dead;
-            EXPECT_EQ(i, 10) << "handshakeTimeout";
+            EXPECT_EQ(i, FailoverSettings{}.handshakeTimeout);
             break;
         }
     }

@@ -270,8 +270,8 @@ TEST_F(TunnelsTest, DeadGatewaysAreReplacedEachTriedOnceBeforeAnyRepeat) {
     tunnels.specApplied(gateways());
     ASSERT_EQ(device_.operations.size(), 1u);
     EXPECT_EQ(device_.status.peers.size(), 1u) << "one gateway at a time";
-    // Nothing ever answers: each gateway gets handshakeTimeout (10 s), then the next.
-    seconds(60, tunnels);
+    // Nothing ever answers: each gateway gets handshakeTimeout, then the next.
+    seconds(6 * FailoverSettings{}.handshakeTimeout, tunnels);
     ASSERT_EQ(device_.operations.size(), 7u);
     const std::set<std::string> firstRound(device_.operations.begin(),
                                            device_.operations.begin() + 3);
@@ -334,7 +334,7 @@ TEST_F(TunnelsTest, AFailedHandshakeWithAnUnsynchronizedClockIsExplained) {
     clock_.synchronized = false;
     WireguardTunnels tunnels = make();
     tunnels.specApplied(gateways());
-    seconds(10, tunnels);
+    seconds(FailoverSettings{}.handshakeTimeout, tunnels);
     EXPECT_EQ(clock_.asked, 1);
     const bool warned = std::any_of(journal_.begin(), journal_.end(), [](const std::string& line) {
         return line.find("system clock is not synchronized") != std::string::npos;
@@ -346,7 +346,7 @@ TEST_F(TunnelsTest, NoClockWarningWhileTheClockIsSynchronized) {
     clock_.synchronized = true;
     WireguardTunnels tunnels = make();
     tunnels.specApplied(gateways());
-    seconds(10, tunnels);
+    seconds(FailoverSettings{}.handshakeTimeout, tunnels);
     EXPECT_EQ(clock_.asked, 1);
     for (const std::string& line : journal_) {
         EXPECT_EQ(line.find("clock"), std::string::npos) << line;
@@ -368,15 +368,14 @@ TEST_F(TunnelsTest, AHostNameGatewayGetsARandomAddressAndIsResolvedAgainWhenUsed
     resolver_.pending.clear();
     done(result);
     const std::string firstAddress = tunnels.tunnelFigures("us")->endpoint;
-    // Dead: the other address of the name, without asking DNS. (Judged from the first
-    // sample after the address came.)
-    seconds(11, tunnels);
+    // Dead: the other address of the name, without asking DNS.
+    seconds(FailoverSettings{}.handshakeTimeout + 1, tunnels);
     EXPECT_TRUE(resolver_.pending.empty());
     const std::string secondAddress = tunnels.tunnelFigures("us")->endpoint;
     EXPECT_NE(secondAddress, firstAddress);
     EXPECT_EQ(device_.operations.back(), "replace peer at " + secondAddress);
     // Dead again: both used, so the name is resolved again through the uplink.
-    seconds(10, tunnels);
+    seconds(FailoverSettings{}.handshakeTimeout, tunnels);
     EXPECT_EQ(resolver_.pending.size(), 1u);
 }
 
@@ -393,7 +392,7 @@ TEST_F(TunnelsTest, AGatewayWhoseNameDoesNotResolveIsSkippedAfterTheHandshakeTim
     const std::string first = resolver_.pending.front().first;
     resolver_.fail();
     // Not a busy loop of queries: the next tick does not ask again before the timeout.
-    seconds(9, tunnels);
+    seconds(FailoverSettings{}.handshakeTimeout - 1, tunnels);
     EXPECT_EQ(resolver_.pending.size(), 0u);
     seconds(1, tunnels);
     ASSERT_EQ(resolver_.pending.size(), 1u);

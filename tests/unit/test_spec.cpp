@@ -96,7 +96,7 @@ TEST(Spec, FailoverSettingsAreOptionalAndJudgeASinglePeerOnlyWhenGiven) {
     const auto settings = given.spec.vpns.at("us").failoverInForce();
     ASSERT_TRUE(settings);
     EXPECT_EQ(settings->silenceTimeout, 20);
-    EXPECT_EQ(settings->handshakeTimeout, 10);
+    EXPECT_EQ(settings->handshakeTimeout, 8);
     EXPECT_EQ(settings->probeInterval, 3);
 }
 
