@@ -2,8 +2,9 @@
 # The reference documentation against what it documents: the man pages in docs/man/ and the
 # D-Bus reference docs/dbus.md must keep up with the programs' --help and service/*.xml.
 #
-#   check.sh lint PAGE...                 groff -man -ww finds nothing to warn about, and .TH
-#                                         names the page as its file does
+#   check.sh lint VERSION PAGE...         groff -man -ww finds nothing to warn about, and .TH
+#                                         names the page as its file does and the version
+#                                         as CMakeLists.txt's project() does
 #   check.sh subcommands VPNSTEER PAGE    every subcommand `vpnsteer --help` lists has a .SS
 #                                         entry in PAGE, and each option of its usage line a
 #                                         .TP entry in that .SS
@@ -74,7 +75,8 @@ help_options() {
 
 lint() {
 	require_command groff
-	local page name section base device warnings
+	local version=$1 page name section source base device warnings
+	shift
 	for page in "$@"; do
 		base=$(basename "$page")
 		for device in ps utf8; do
@@ -85,12 +87,19 @@ lint() {
 				pass "$base: groff -man -ww -T$device has no warnings"
 			fi
 		done
-		# .TH NAME SECTION: the name upper-cased, as the page's file name says.
+		# .TH NAME SECTION DATE "vpnsteer VERSION": the name upper-cased, as the page's file
+		# name says, and the version of the release the page describes.
 		read -r name section < <(awk '$1 == ".TH" { print $2, $3; exit }' "$page" | roff_plain)
 		if [[ "${name:-}" == "$(tr '[:lower:]' '[:upper:]' <<<"${base%.*}")" && "${section:-}" == "${base##*.}" ]]; then
 			pass "$base: .TH names it $name($section)"
 		else
 			fail "$base: .TH says '${name:-}(${section:-})', the file name says ${base%.*}(${base##*.})"
+		fi
+		source=$(awk '$1 == ".TH"' "$page")
+		if grep -qF -- "\"vpnsteer $version\"" <<<"$source"; then
+			pass "$base: .TH gives the version $version"
+		else
+			fail "$base: .TH '$source' does not give the version \"vpnsteer $version\" of CMakeLists.txt"
 		fi
 	done
 }
