@@ -13,6 +13,7 @@
   iptables,
   libsodium,
   gtest,
+  groff,
   wireguard-go,
   fastd,
   # The unit tests run in the build; the network-namespace tests need root and run
@@ -62,6 +63,8 @@ stdenv.mkDerivation {
   ];
 
   checkInputs = [ gtest ];
+  # tests/docs lints the man pages with groff; without it that test would only skip.
+  nativeCheckInputs = [ groff ];
 
   # Install folders are cache variables of CMakeLists.txt. Their defaults come from
   # systemd's and D-Bus's pkg-config files, which would point into those packages; on
@@ -81,7 +84,7 @@ stdenv.mkDerivation {
     (lib.cmakeBool "VPNSTEER_BUILD_TESTS" doCheck)
   ];
 
-  # Unit, golden and invalid-spec tests only: integration tests need root and network
+  # Unit, golden, invalid-spec and docs tests only: integration tests need root and network
   # namespaces, fuzzing is open-ended, and the nix checks need nix-instantiate.
   checkPhase = ''
     runHook preCheck

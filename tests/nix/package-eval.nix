@@ -39,7 +39,9 @@ let
           "iptables"
           "libsodium"
           "gtest"
+          "groff"
           "wireguard-go"
+          "fastd"
         ]
     )
   );
@@ -97,6 +99,7 @@ require (wrongFolders == [ ]) "install folders not below $out: ${builtins.concat
   "libsodium"
 ]) "a dependency is missing from the build inputs"
 && require (map (input: input.name) derivation.checkInputs == [ "gtest" ]) "GoogleTest is not a check input"
+&& require (map (input: input.name) derivation.nativeCheckInputs == [ "groff" ]) "groff (the man page lint of tests/docs) is not a native check input"
 && require (
   keeps "/CMakeLists.txt" "regular" && keeps "/core" "directory" && keeps "/tests" "directory"
 ) "the source leaves out what the build needs"
