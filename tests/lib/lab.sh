@@ -963,6 +963,8 @@ lab_gateway_revive() {
 		allowed-ips "$inner.2/32,$inner6::2/128" || return 1
 	_lab_addr "$name" wg0 "$inner.1/24" "$inner6::1/64" || return 1
 	lab_exec "$name" ip link set wg0 up
+}
+
 # lab_fastd_provider NAME K METHOD...: provider NAME as lab_vpn_provider makes it,
 # but with fastd 22 in TUN mode listening on 198.51.100.K:(10000+K) and offering
 # the METHODs in that order (the responder's order decides the method: fastd
