@@ -52,6 +52,11 @@ struct VpnStatus {
     std::vector<std::string> dns{};
     std::string activePeer{};
     std::vector<PeerListing> peers{};
+    // fastd VPNs only (docs/fastd.md).
+    std::string transportMode{}; // "secure" or "performance"; "" when not configurable
+    std::string connectedPeer{};
+    std::string method{};
+    std::uint64_t established = 0; // seconds since the epoch, 0 while not connected
 
     bool operator==(const VpnStatus&) const = default;
 };

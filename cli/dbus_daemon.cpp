@@ -109,6 +109,10 @@ VpnStatus vpnStatusFromProperties(const std::map<std::string, BusValue>& propert
     take(properties, "TxBytes", status.txBytes);
     take(properties, "Dns", status.dns);
     take(properties, "ActivePeer", status.activePeer);
+    take(properties, "TransportMode", status.transportMode);
+    take(properties, "ConnectedPeer", status.connectedPeer);
+    take(properties, "Method", status.method);
+    take(properties, "Established", status.established);
     if (auto peers = properties.find("Peers"); peers != properties.end()) {
         if (peers->second.signature() != "a(ssst)")
             throw sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature",

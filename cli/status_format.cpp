@@ -28,14 +28,33 @@ nlohmann::ordered_json stringOrNull(const std::string& value) {
     return value.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
 }
 
+nlohmann::ordered_json timeOrNull(std::uint64_t secondsSinceEpoch) {
+    return secondsSinceEpoch == 0 ? nlohmann::ordered_json()
+                                  : nlohmann::ordered_json(secondsSinceEpoch);
+}
+
+// The protocol's own view of the tunnel: WireGuard's handshake, or fastd's connection.
+void writeTunnelText(std::ostream& out, const VpnStatus& vpn, std::int64_t now) {
+    if (vpn.protocol != "fastd") {
+        out << "  public key: " << orNone(vpn.publicKey, "(unknown)") << '\n'
+            << "  endpoint: " << orNone(vpn.endpoint, "(none)") << '\n'
+            << "  latest handshake: " << formatHandshake(vpn.latestHandshake, now) << '\n';
+        return;
+    }
+    out << "  transport mode: " << orNone(vpn.transportMode, "(not configurable)") << '\n'
+        << "  connected peer: " << orNone(vpn.connectedPeer, "(none)") << '\n'
+        << "  method: " << orNone(vpn.method, "(none)") << '\n'
+        << "  endpoint: " << orNone(vpn.endpoint, "(none)") << '\n'
+        << "  established: " << formatHandshake(vpn.established, now) << '\n';
+}
+
 nlohmann::ordered_json peersJson(const std::vector<PeerListing>& peers) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const PeerListing& peer : peers)
         rows.push_back({{"name", peer.name},
                         {"endpoint", peer.endpoint},
                         {"result", peer.result},
-                        {"since", peer.since == 0 ? nlohmann::ordered_json()
-                                                  : nlohmann::ordered_json(peer.since)}});
+                        {"since", timeOrNull(peer.since)}});
     return rows;
 }
 
@@ -92,11 +111,9 @@ void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t
             << "  table: " << vpn.table << '\n'
             << "  fwmark: " << vpn.firewallMark << '\n'
             << "  bridge: " << vpn.bridge << '\n'
-            << "  system-wide: " << (vpn.systemWide ? "yes" : "no") << '\n'
-            << "  public key: " << orNone(vpn.publicKey, "(unknown)") << '\n'
-            << "  endpoint: " << orNone(vpn.endpoint, "(none)") << '\n'
-            << "  latest handshake: " << formatHandshake(vpn.latestHandshake, now) << '\n'
-            << "  transfer: " << formatBytes(vpn.rxBytes) << " received, "
+            << "  system-wide: " << (vpn.systemWide ? "yes" : "no") << '\n';
+        writeTunnelText(out, vpn, now);
+        out << "  transfer: " << formatBytes(vpn.rxBytes) << " received, "
             << formatBytes(vpn.txBytes) << " sent\n"
             << "  dns: " << orNone(join(vpn.dns, ", "), "(none)") << '\n';
         if (!vpn.peers.empty())
@@ -124,9 +141,11 @@ std::string statusJson(const DaemonStatus& status) {
             {"systemWide", vpn.systemWide},
             {"publicKey", stringOrNull(vpn.publicKey)},
             {"endpoint", stringOrNull(vpn.endpoint)},
-            {"latestHandshake", vpn.latestHandshake == 0
-                                    ? nlohmann::ordered_json()
-                                    : nlohmann::ordered_json(vpn.latestHandshake)},
+            {"latestHandshake", timeOrNull(vpn.latestHandshake)},
+            {"transportMode", stringOrNull(vpn.transportMode)},
+            {"connectedPeer", stringOrNull(vpn.connectedPeer)},
+            {"method", stringOrNull(vpn.method)},
+            {"established", timeOrNull(vpn.established)},
             {"rxBytes", vpn.rxBytes},
             {"txBytes", vpn.txBytes},
             {"dns", vpn.dns},

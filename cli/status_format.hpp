@@ -30,6 +30,16 @@ std::string formatHandshake(std::uint64_t latestHandshake, std::int64_t now);
 //     peer gw1: 198.51.100.1:51820, silent (12 seconds ago)
 //     peer gw2: 198.51.100.2:51820, alive (8 seconds ago)
 //
+// A fastd VPN shows its connection instead of WireGuard's public key and handshake:
+//
+//     system-wide: no
+//     transport mode: secure                    ("(not configurable)" for a fixed method list)
+//     connected peer: gw1
+//     method: salsa2012+umac
+//     endpoint: 198.51.100.8:10000
+//     established: 3 minutes, 2 seconds ago
+//     transfer: ...
+//
 // "system-wide: none" when no VPN carries the host's traffic.
 void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t now);
 
@@ -39,11 +49,15 @@ void writeStatusText(std::ostream& out, const DaemonStatus& status, std::int64_t
 //   { "systemWide": "us" | null,
 //     "vpns": [ { "name", "id", "protocol", "interface", "table", "firewallMark", "bridge",
 //                 "systemWide", "publicKey" | null, "endpoint" | null,
-//                 "latestHandshake": seconds since the epoch | null, "rxBytes", "txBytes",
+//                 "latestHandshake": seconds since the epoch | null,
+//                 "transportMode" | null, "connectedPeer" | null, "method" | null,
+//                 "established": seconds since the epoch | null, "rxBytes", "txBytes",
 //                 "dns": [...], "activePeer" | null,
 //                 "peers": [ { "name", "endpoint", "result", "since" | null }, ... ] }, ... ] }
 //
-// The VPNs are in id order; the key names are the D-Bus property names in camelCase.
+// The VPNs are in id order; the key names are the D-Bus property names in camelCase. Every VPN
+// has every key: a WireGuard VPN's fastd keys are null, and a fastd VPN's publicKey and
+// latestHandshake.
 std::string statusJson(const DaemonStatus& status);
 
 } // namespace vpnsteer::cli

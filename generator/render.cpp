@@ -229,6 +229,12 @@ std::string bridgeNetwork(const Vpn& vpn, const RenderOptions& options) {
     return std::move(file).text();
 }
 
+// The group whose DNS queries vpnsteerd's nat rule hands to the WAN DNS forwarder
+// (units/sysusers-vpnsteer.conf, service/nat/dns_redirect.hpp).
+constexpr const char* tunnelDaemonDnsGroup = "vpnsteer-wan";
+// systemd-resolved's varlink socket, which nss-resolve uses (systemd-resolved.service(8)).
+constexpr const char* resolvedVarlinkSocket = "/run/systemd/resolve/io.systemd.Resolve";
+
 // A fastd config file: `key value;` lines and peer blocks (fastd.readthedocs.io,
 // manual/config). Strings are double-quoted with '"' and '\\' escaped; core has already
 // refused control characters in every value that reaches it.
@@ -298,7 +304,7 @@ std::string fastdConfig(const Vpn& vpn, const RenderOptions& options) {
     config.comment("As a member of this group, fastd's lookups of its remotes go to the WAN DNS "
                    "forwarder,");
     config.comment("through the uplink, whichever VPN carries the host's traffic.");
-    config.line("group " + FastdConfig::string("vpnsteer-wan"));
+    config.line("group " + FastdConfig::string(tunnelDaemonDnsGroup));
     config.comment("vpnsteerd reads the connection state here.");
     config.line("status socket " +
                 FastdConfig::string(filenames::fastdStatusSocket(options.fastdDir, vpn.name)));
@@ -356,6 +362,18 @@ std::string fastdService(const Vpn& vpn, const RenderOptions& options) {
                    ".${VPNSTEER_TRANSPORT_MODE}.methods";
     }
     file.set("ExecStart", command);
+    // What units/vpnsteer-wan-dns.conf gives any tunnel daemon that resolves its peers' names
+    // (docs/dns.md, "Uplink only"). With it the group is fastd's from its first instruction
+    // on, not only once fastd applies its config's `group`; vpnsteerd's nat rule sends the
+    // group's queries to 127.0.0.53 and 127.0.0.1 to the WAN DNS forwarder.
+    file.comment(
+        "fastd looks its remotes up through vpnsteerd's WAN DNS forwarder, over the uplink.");
+    file.set("SupplementaryGroups", tunnelDaemonDnsGroup);
+    // With nss-resolve, glibc asks systemd-resolved over this socket instead of port 53, and
+    // resolved would send the query into whichever VPN is system-wide. Out of reach, nss-resolve
+    // answers UNAVAIL and "resolve [!UNAVAIL=return] dns" falls through to the dns module and
+    // resolv.conf's 127.0.0.53, which the redirect takes. "-": a host without resolved.
+    file.set("InaccessiblePaths", std::string("-") + resolvedVarlinkSocket);
     // A dead fastd is a dead VPN: the kill-switch routes hold traffic back meanwhile.
     file.set("Restart", "on-failure").set("RestartSec", "1s");
     return std::move(file).text();

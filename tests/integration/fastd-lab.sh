@@ -23,15 +23,20 @@
 #   continuous traffic, then a Switch to the WireGuard VPN C: answers only from the VPNs'
 #   exits, the leak meter stays at 0.
 #
-# Usage: fastd-lab.sh VPNSTEERD VPNSTEER_GENERATOR
+# - `vpnsteer status` shows each fastd VPN's transport mode, connected peer, method and
+#   established time, in text and in --json.
+#
+# Usage: fastd-lab.sh VPNSTEERD VPNSTEER_GENERATOR VPNSTEER
 set -euo pipefail
 # shellcheck source=tests/integration/e2e-lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e-lab.sh"
 
-VPNSTEERD=$(realpath "${1:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
-generator=$(realpath "${2:?usage: $0 VPNSTEERD VPNSTEER_GENERATOR}")
+usage="usage: $0 VPNSTEERD VPNSTEER_GENERATOR VPNSTEER"
+VPNSTEERD=$(realpath "${1:?$usage}")
+generator=$(realpath "${2:?$usage}")
+VPNSTEER=$(realpath "${3:?$usage}")
 require_root
-require_command ip nsenter unshare fastd wireguard-go wg iptables-legacy ip6tables-legacy dnsmasq dig python3 \
+require_command ip nsenter unshare fastd wireguard-go wg iptables-legacy ip6tables-legacy dnsmasq dig python3 jq \
 	dbus-daemon busctl /lib/systemd/systemd-networkd
 [[ -c /dev/net/tun ]] || skip_test "fastd needs /dev/net/tun"
 # shellcheck source=tests/lib/lab.sh
@@ -101,6 +106,29 @@ expect "A's fastd runs in group vpnsteer-wan ($wan_gid)" "^Gid:\s+$wan_gid\s+$wa
 	grep '^Gid:' "/proc/$(cat "$LAB_DIR/units/vpn-$A-fastd.service.pid")/status"
 expect "A is in secure mode" '^s "secure"$' vpn_property "$A" TransportMode
 expect "B has no transport mode" '^s ""$' vpn_property "$B" TransportMode
+
+echo "== vpnsteer status shows the fastd connections"
+# status_of VPN: the lines of VPN's block in `vpnsteer status`, from "vpn: VPN" to the blank line.
+status_of() {
+	n_client "$VPNSTEER" status | sed -n "/^vpn: $1\$/,/^\$/p"
+}
+# status_json VPN FILTER: FILTER (jq) applied to VPN's object in `vpnsteer status --json`.
+status_json() {
+	n_client "$VPNSTEER" status --json | jq -c --arg vpn "$1" ".vpns[] | select(.name == \$vpn) | $2"
+}
+expect "status: A's transport mode" '^  transport mode: secure$' status_of "$A"
+expect "status: A's connected peer" '^  connected peer: gw$' status_of "$A"
+expect "status: A's method" '^  method: salsa2012\+umac$' status_of "$A"
+expect "status: A's connection age" '^  established: [0-9].* ago$' status_of "$A"
+expect "status: B's methods are fixed" '^  transport mode: \(not configurable\)$' status_of "$B"
+expect "status: B's method" '^  method: null\+salsa2012\+umac$' status_of "$B"
+expect_no "status: no WireGuard handshake line for a fastd VPN" 'latest handshake' status_of "$A"
+expect "status --json: A's fastd keys" \
+	'^\["secure","gw","salsa2012\+umac",true\]$' \
+	status_json "$A" '[.transportMode, .connectedPeer, .method, .established > 0]'
+expect "status --json: B's transport mode is null" '^null$' status_json "$B" .transportMode
+expect "status --json: WireGuard C has null fastd keys" '^\[null,null,null,null\]$' \
+	status_json "$C" '[.transportMode, .connectedPeer, .method, .established]'
 
 echo "== Bad SetTransportMode calls"
 # set_mode_reply VPN MODE: dbus-send's answer to SetTransportMode (it names the error).

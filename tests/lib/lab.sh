@@ -648,8 +648,12 @@ lab_topology() {
 
 	printf '%s %s\n' "$LAB_INET4" "echo.$LAB_DOMAIN" "$LAB_INET6" "echo.$LAB_DOMAIN" \
 		>"$LAB_DIR/public-dns.hosts"
+	# The authority for lab.example: a name it knows but of another type (AAAA of a
+	# provider with an IPv4 address only) gets NODATA, as from a real authoritative
+	# server; without --local, dnsmasq has nowhere to forward and says REFUSED, which
+	# resolved and nss-resolve take for a failed lookup.
 	_lab_start_dnsmasq inet public-dns "$LAB_PUBLIC_DNS4" "$LAB_PUBLIC_DNS6" \
-		--addn-hosts="$LAB_DIR/public-dns.hosts" || return 1
+		--addn-hosts="$LAB_DIR/public-dns.hosts" --local="/$LAB_DOMAIN/" || return 1
 	_lab_start_dnsmasq wan isp-dns "$LAB_ISP_DNS4" "$LAB_ISP_DNS6" \
 		--server="$LAB_PUBLIC_DNS4" --cache-size=0 || return 1
 

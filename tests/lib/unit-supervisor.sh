@@ -3,7 +3,10 @@
 # (vpn-NAME-fastd.service) needs, for the lab, which has no PID 1 of its own. It runs the
 # unit's ExecStart= with its Environment= and EnvironmentFile=- settings (a later setting
 # wins, and "${VAR}" inside a word is replaced, as systemd.exec(5) and systemd.service(5) say),
-# keeps the main pid in PID_DIR/UNIT.pid, and starts the command again whenever it ends: a
+# in its SupplementaryGroups= (names of the supervisor's /etc/group) and with its
+# InaccessiblePaths= out of reach (a "-" path that does not exist is ignored; an existing one
+# gets /dev/null mounted over it in a mount namespace of the command's own, which refuses
+# connect() and open() for writing as systemd's inaccessible nodes do), keeps the main pid in PID_DIR/UNIT.pid, and starts the command again whenever it ends: a
 # restart is SIGTERM to that pid (what vpnsteerd --restart-by-pid-file does). TERM to the
 # supervisor stops both.
 set -u
@@ -15,9 +18,15 @@ trap '[[ -n $child ]] && kill -TERM "$child" 2>/dev/null; wait; rm -f "$pid_dir/
 # The settings are read again on every start, as systemd reads EnvironmentFile= then.
 start() {
 	local -A environment=()
-	local key value file line
+	local key value file line groups="" hidden=()
 	while IFS= read -r line; do
 		case $line in
+		SupplementaryGroups=*) groups=${line#SupplementaryGroups=} groups=${groups// /,} ;;
+		InaccessiblePaths=*)
+			for file in ${line#InaccessiblePaths=}; do
+				[[ $file == -* && ! -e ${file#-} ]] || hidden+=("${file#-}")
+			done
+			;;
 		Environment=*) line=${line#Environment=} && environment[${line%%=*}]=${line#*=} ;;
 		EnvironmentFile=*)
 			file=${line#EnvironmentFile=} file=${file#-}
@@ -35,6 +44,14 @@ start() {
 	done
 	local words
 	read -ra words <<<"$command"
+	[[ -z $groups ]] || words=(setpriv --groups "$groups" -- "${words[@]}")
+	if ((${#hidden[@]} > 0)); then
+		# unshare and sh exec the command: the main pid stays the one started here.
+		# shellcheck disable=SC2016
+		words=(unshare --mount --propagation private sh -c \
+			'while [ "$1" != -- ]; do mount --bind /dev/null "$1" || exit 1; shift; done
+			shift; exec "$@"' sh "${hidden[@]}" -- "${words[@]}")
+	fi
 	echo "unit-supervisor: starting ${words[*]}"
 	"${words[@]}" &
 	child=$!

@@ -118,6 +118,30 @@ TEST(VpnStatusFromProperties, ReadsEveryProperty) {
     EXPECT_EQ(vpnStatusFromProperties(properties), expected);
 }
 
+TEST(VpnStatusFromProperties, ReadsAFastdVpnsConnection) {
+    const std::map<std::string, BusValue> properties{
+        {"Name", BusValue::string("ff")},
+        {"Protocol", BusValue::string("fastd")},
+        {"Endpoint", BusValue::string("198.51.100.8:10000")},
+        {"TransportMode", BusValue::string("secure")},
+        {"ConnectedPeer", BusValue::string("gw1")},
+        {"Method", BusValue::string("salsa2012+umac")},
+        {"Established", BusValue::uint64(1'700'000'002)},
+    };
+    const VpnStatus expected{.name = "ff",
+                             .protocol = "fastd",
+                             .endpoint = "198.51.100.8:10000",
+                             .transportMode = "secure",
+                             .connectedPeer = "gw1",
+                             .method = "salsa2012+umac",
+                             .established = 1'700'000'002};
+    EXPECT_EQ(vpnStatusFromProperties(properties), expected);
+}
+
+TEST(VpnStatusFromProperties, RefusesAnEstablishedThatIsNoTimestamp) {
+    EXPECT_THROW(vpnStatusFromProperties({{"Established", BusValue::string("now")}}), sdbus::Error);
+}
+
 TEST(VpnStatusFromProperties, LeavesMissingPropertiesAtTheirDefault) {
     const VpnStatus status = vpnStatusFromProperties({{"Name", BusValue::string("de")}});
     EXPECT_EQ(status, VpnStatus{.name = "de"});

@@ -44,7 +44,23 @@ DaemonStatus twoVpns() {
                  .rxBytes = 0,
                  .txBytes = 1023,
                  .dns = {}};
-    return {.systemWide = "us", .vpns = {us, de}};
+    VpnStatus ff{.name = "ff",
+                 .id = 8,
+                 .protocol = "fastd",
+                 .interface = "ff",
+                 .table = 8,
+                 .firewallMark = 10008,
+                 .bridge = "br-ff",
+                 .systemWide = false,
+                 .endpoint = "198.51.100.8:10000",
+                 .rxBytes = 2048,
+                 .txBytes = 4096,
+                 .dns = {"198.51.100.53"},
+                 .transportMode = "performance",
+                 .connectedPeer = "gw1",
+                 .method = "null",
+                 .established = now - 182};
+    return {.systemWide = "us", .vpns = {us, de, ff}};
 }
 
 TEST(FormatBytes, UsesWgsUnits) {
@@ -109,11 +125,29 @@ TEST(StatusText, ShowsEveryPropertyLikeWgShow) {
                          "  fwmark: 10007\n"
                          "  bridge: br-germany\n"
                          "  system-wide: no\n"
-                         "  public key: (unknown)\n"
+                         "  transport mode: (not configurable)\n"
+                         "  connected peer: (none)\n"
+                         "  method: (none)\n"
                          "  endpoint: (none)\n"
-                         "  latest handshake: never\n"
+                         "  established: never\n"
                          "  transfer: 0 B received, 1023 B sent\n"
-                         "  dns: (none)\n");
+                         "  dns: (none)\n"
+                         "\n"
+                         "vpn: ff\n"
+                         "  id: 8\n"
+                         "  protocol: fastd\n"
+                         "  interface: ff\n"
+                         "  table: 8\n"
+                         "  fwmark: 10008\n"
+                         "  bridge: br-ff\n"
+                         "  system-wide: no\n"
+                         "  transport mode: performance\n"
+                         "  connected peer: gw1\n"
+                         "  method: null\n"
+                         "  endpoint: 198.51.100.8:10000\n"
+                         "  established: 3 minutes, 2 seconds ago\n"
+                         "  transfer: 2.00 KiB received, 4.00 KiB sent\n"
+                         "  dns: 198.51.100.53\n");
 }
 
 TEST(StatusText, SaysNoneWhenNoVpnCarriesTheHost) {
@@ -138,6 +172,10 @@ TEST(StatusJson, IsTheDocumentedStableLayout) {
       "publicKey": "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
       "endpoint": "vpn-us.example.net:51820",
       "latestHandshake": 1699999935,
+      "transportMode": null,
+      "connectedPeer": null,
+      "method": null,
+      "established": null,
       "rxBytes": 1536,
       "txBytes": 5767168,
       "dns": [
@@ -178,9 +216,37 @@ TEST(StatusJson, IsTheDocumentedStableLayout) {
       "publicKey": null,
       "endpoint": null,
       "latestHandshake": null,
+      "transportMode": null,
+      "connectedPeer": null,
+      "method": null,
+      "established": null,
       "rxBytes": 0,
       "txBytes": 1023,
       "dns": [],
+      "activePeer": null,
+      "peers": []
+    },
+    {
+      "name": "ff",
+      "id": 8,
+      "protocol": "fastd",
+      "interface": "ff",
+      "table": 8,
+      "firewallMark": 10008,
+      "bridge": "br-ff",
+      "systemWide": false,
+      "publicKey": null,
+      "endpoint": "198.51.100.8:10000",
+      "latestHandshake": null,
+      "transportMode": "performance",
+      "connectedPeer": "gw1",
+      "method": "null",
+      "established": 1699999818,
+      "rxBytes": 2048,
+      "txBytes": 4096,
+      "dns": [
+        "198.51.100.53"
+      ],
       "activePeer": null,
       "peers": []
     }
