@@ -1,11 +1,13 @@
 #include "service/fastd/mode_files.hpp"
 
+#include "service/file_text.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
+#include <string_view>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -21,12 +23,11 @@ std::system_error failure(int error, const std::string& what) {
 
 std::optional<FastdTransportMode> TransportModeFiles::load(const std::string& vpn) {
     const std::string path = filenames::transportModeFile(stateDir_, vpn);
-    std::ifstream file(path);
-    if (!file) {
+    const std::optional<std::string> text = readFileText(path);
+    if (!text) {
         return std::nullopt;
     }
-    std::string line;
-    std::getline(file, line);
+    const std::string_view line = std::string_view(*text).substr(0, text->find('\n'));
     for (FastdTransportMode mode : {FastdTransportMode::secure, FastdTransportMode::performance}) {
         if (line == filenames::transportModeFileText(mode)) {
             return mode;

@@ -1,8 +1,10 @@
 #include "service/fastd/unit_restarters.hpp"
 
+#include "service/file_text.hpp"
+
 #include <cerrno>
+#include <charconv>
 #include <csignal>
-#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -29,9 +31,12 @@ void SystemdUnits::restart(const std::string& unit) {
 
 void PidFileUnits::restart(const std::string& unit) {
     const std::string path = dir_ + "/" + unit + ".pid";
-    std::ifstream file(path);
+    const std::string text = readFileText(path).value_or("");
+    const std::size_t start = text.find_first_not_of(" \t\n");
     long pid = 0;
-    if (!(file >> pid) || pid <= 1) {
+    if (start == std::string::npos ||
+        std::from_chars(text.data() + start, text.data() + text.size(), pid).ec != std::errc() ||
+        pid <= 1) {
         throw std::runtime_error("restarting " + unit + ": no pid in " + path);
     }
     if (::kill(static_cast<pid_t>(pid), SIGTERM) != 0) {

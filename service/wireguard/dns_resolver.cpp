@@ -1,13 +1,12 @@
 #include "service/wireguard/dns_resolver.hpp"
 
+#include "service/file_text.hpp"
 #include "service/wireguard/dns_query.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,14 +49,20 @@ bool isLoopback(const DnsServer& server) {
 
 std::vector<DnsServer> resolvConfServers(std::string_view text) {
     std::vector<DnsServer> servers;
-    std::istringstream lines{std::string(text)};
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream words(line);
-        std::string keyword, address;
-        if (words >> keyword >> address && keyword == "nameserver") {
+    constexpr std::string_view blank = " \t\r\v\f";
+    while (!text.empty()) {
+        std::string_view line = text.substr(0, text.find('\n'));
+        text.remove_prefix(std::min(text.size(), line.size() + 1));
+        // The first two words of the line.
+        std::string_view words[2];
+        for (std::string_view& word : words) {
+            line.remove_prefix(std::min(line.size(), line.find_first_not_of(blank)));
+            word = line.substr(0, line.find_first_of(blank));
+            line.remove_prefix(word.size());
+        }
+        if (words[0] == "nameserver" && !words[1].empty()) {
             // A scoped IPv6 address (fe80::1%eth0) is of no use without its link: skipped.
-            if (auto server = serverOf(address, 53); server && !isLoopback(*server)) {
+            if (auto server = serverOf(std::string(words[1]), 53); server && !isLoopback(*server)) {
                 servers.push_back(*server);
             }
         }
@@ -234,9 +239,7 @@ void UplinkDnsResolver::resolve(const std::string& host, const WanSettings& wan,
         if (uplinkServers_)
             uplink = uplinkServers_();
         if (uplink.empty()) {
-            std::ifstream file(resolvConfPath_);
-            resolvConf.assign(std::istreambuf_iterator<char>(file),
-                              std::istreambuf_iterator<char>());
+            resolvConf = readFileText(resolvConfPath_).value_or("");
         }
     }
     request->servers = chooseServers(wan, std::move(uplink), resolvConf);

@@ -1,9 +1,9 @@
 #include "service/wireguard/key.hpp"
 
+#include "service/file_text.hpp"
+
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <iterator>
 #include <sodium.h>
 #include <system_error>
 
@@ -71,11 +71,11 @@ WireguardKey publicKeyOf(const WireguardKey& privateKey) {
 }
 
 WireguardKey readKeyFile(const std::string& path) {
-    std::ifstream file(path);
-    if (!file) {
+    std::optional<std::string> read = readFileText(path);
+    if (!read) {
         throw std::system_error(errno, std::generic_category(), "reading the key file " + path);
     }
-    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::string& text = *read;
     const auto end = std::find_if(text.rbegin(), text.rend(), [](char c) {
                          return c != '\n' && c != ' ' && c != '\t' && c != '\r';
                      }).base();

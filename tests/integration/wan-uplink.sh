@@ -251,6 +251,6 @@ expect_system_wide "A is still system-wide" "$A"
 expect_status "Down($A) succeeds" 0 lab_steer_call Down s "$A"
 
 expect_status "vpnsteerd still runs" 0 lab_alive vpnsteerd
-# For the record (bench/wandns measures the forwarder itself against dnsmasq).
+# For the record (bench/wandns measures vpnsteerd itself against dnsmasq).
 echo "vpnsteerd, forwarder included: $(grep VmRSS "/proc/$(lab_pid vpnsteerd)/status")"
 assert_done

@@ -7,12 +7,17 @@
 #include "service/wireguard/uapi_protocol.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <linux/wireguard.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <sys/socket.h>
+#include <system_error>
+#include <unistd.h>
 
 namespace vpnsteer::wireguard {
 namespace {
@@ -344,6 +349,14 @@ TEST(DnsServers, ResolvConfLeavesOutLoopback) {
     EXPECT_EQ(servers[1].text, "2001:db8::53");
 }
 
+TEST(DnsServers, ResolvConfWordsMayBeSeparatedByTabsAndTheLastLineNeedNoNewline) {
+    const auto servers = resolvConfServers("  nameserver\t192.0.2.1  # ISP\r\nnameserver\n"
+                                           "nameservers 192.0.2.9\n\tnameserver 192.0.2.2");
+    ASSERT_EQ(servers.size(), 2u);
+    EXPECT_EQ(servers[0].text, "192.0.2.1");
+    EXPECT_EQ(servers[1].text, "192.0.2.2");
+}
+
 TEST(DnsServers, TheSpecFirstThenResolvedsUplinkThenResolvConf) {
     const std::string resolvConf = "nameserver 127.0.0.53\nnameserver 192.0.2.1\n";
     const std::vector<DnsServer> uplink = resolvConfServers("nameserver 203.0.113.53\n");
@@ -366,6 +379,28 @@ TEST(DnsServers, TheSpecFirstThenResolvedsUplinkThenResolvConf) {
     wan.dnsServers.push_back(Endpoint{"198.51.100.53", 5353});
     EXPECT_EQ(texts(chooseServers(wan, uplink, resolvConf)),
               std::vector<std::string>{"198.51.100.53"});
+}
+
+TEST(KeyFile, ReadsTheKeyWithoutItsTrailingNewlineAndNamesAFileItCannotRead) {
+    char folder[] = "/tmp/vpnsteer-key-XXXXXX";
+    ASSERT_NE(::mkdtemp(folder), nullptr);
+    const std::string path = std::string(folder) + "/client.key";
+    {
+        std::FILE* file = std::fopen(path.c_str(), "w");
+        ASSERT_NE(file, nullptr);
+        std::fputs("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n", file);
+        std::fclose(file);
+    }
+    EXPECT_EQ(toBase64(readKeyFile(path)), "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=");
+    std::remove(path.c_str());
+    try {
+        readKeyFile(path);
+        ADD_FAILURE() << "a missing key file was read";
+    } catch (const std::system_error& error) {
+        EXPECT_EQ(error.code().value(), ENOENT);
+        EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+    }
+    ::rmdir(folder);
 }
 
 } // namespace
