@@ -210,9 +210,9 @@ bool writeFiles(const std::filesystem::path& dir, Readers readers, const FileSet
 }
 
 int run(const Arguments& arguments, Log& log) {
-    RenderOptions options{arguments.specPath, arguments.cliPath,
-                          arguments.kernelWireguard.value_or(true), arguments.fastdPath,
-                          arguments.fastdDir, arguments.stateDir};
+    RenderOptions options{
+        arguments.specPath,  arguments.cliPath,  arguments.kernelWireguard.value_or(true),
+        arguments.fastdPath, arguments.fastdDir, arguments.stateDir};
     if (auto problem = renderOptionsProblem(options)) {
         log.error(*problem);
         return exitUsage;
