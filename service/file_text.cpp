@@ -1,5 +1,7 @@
 #include "service/file_text.hpp"
 
+#include "service/unique_fd.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,8 +10,9 @@
 namespace vpnsteer {
 
 std::optional<std::string> readFileText(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const int fd = file.get();
+    if (!file) {
         return std::nullopt;
     }
     std::string text;
@@ -29,13 +32,12 @@ std::optional<std::string> readFileText(const std::string& path) {
                 continue;
             }
             const int error = errno;
-            ::close(fd);
+            file.reset();
             errno = error;
             return std::nullopt;
         }
         text.append(buffer, static_cast<std::size_t>(count));
     }
-    ::close(fd);
     return text;
 }
 

@@ -1,5 +1,7 @@
 #include "service/fastd/status_socket.hpp"
 
+#include "service/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <sys/socket.h>
@@ -9,23 +11,6 @@
 
 namespace vpnsteer::fastd {
 namespace {
-
-class Socket {
-public:
-    explicit Socket(int fd)
-        : fd_(fd) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::system_error failure(const std::string& what) {
     return std::system_error(errno, std::generic_category(), what);
@@ -40,7 +25,7 @@ std::string UnixStatusSocket::read(const std::string& path) {
         throw std::system_error(ENAMETOOLONG, std::generic_category(), "reading " + path);
     }
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    Socket socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (socket.get() < 0) {
         throw failure("creating a socket for " + path);
     }

@@ -1,43 +1,15 @@
-// RAII owners for the C handles the WAN DNS forwarder holds: file descriptors and sd-event
-// objects.
+// RAII owners for the C handles the WAN DNS forwarder holds: file descriptors (UniqueFd,
+// shared with the rest of vpnsteerd) and sd-event objects.
 #pragma once
+
+#include "service/unique_fd.hpp"
 
 #include <memory>
 #include <systemd/sd-event.h>
-#include <unistd.h>
-#include <utility>
 
 namespace vpnsteer::wandns {
 
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd)
-        : fd_(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset(std::exchange(other.fd_, -1));
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using vpnsteer::UniqueFd;
 
 struct EventSourceDeleter {
     // Disabling first matters for io sources: the fd they watch is closed right after, and

@@ -1,5 +1,6 @@
 #include "service/wireguard/uapi_device.hpp"
 
+#include "service/unique_fd.hpp"
 #include "service/wireguard/uapi_protocol.hpp"
 
 #include <cerrno>
@@ -16,23 +17,6 @@ namespace {
 
 // wireguard-go answers at once; a stuck one must not stall vpnsteerd's event loop long.
 constexpr timeval socketTimeout{.tv_sec = 2, .tv_usec = 0};
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd)
-        : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // The request may hold a private key: wiped once sent.
 struct WipedString {
@@ -55,7 +39,7 @@ std::string UapiWireguardDevice::exchange(std::string_view request, const std::s
         return std::system_error(error, std::generic_category(),
                                  what + " of " + name_ + ": " + step + " " + socketPath_);
     };
-    FileDescriptor socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (socket.get() < 0) {
         throw fail(errno, "creating a socket for");
     }

@@ -24,10 +24,14 @@ source "$e2e_here/../lib/skip.sh"
 # both providers, the spec and the client, with no VPN up. Sets A, B, ID_A, ID_B, EXIT4_A,
 # EXIT6_A, EXIT4_B, EXIT6_B, VPNSTEERD.
 e2e_init() {
-	local name=$1 deadline=$2
 	e2e_require "$3" "$4"
-	local generator=$GENERATOR
+	e2e_start "$1" "$2"
+}
 
+# e2e_start NAME DEADLINE [RESOLVED_DIR]: e2e_init after e2e_require; with RESOLVED_DIR
+# (lab_extract_resolved), systemd-resolved runs in the client too.
+e2e_start() {
+	local name=$1 deadline=$2 resolved=${3:-}
 	lab_init "$name" "$deadline"
 	lab_topology || e2e_abort "the lab topology did not come up"
 	A=a$LAB_ID
@@ -41,7 +45,7 @@ e2e_init() {
 	# shellcheck disable=SC2034
 	EXIT4_B=${LAB_VPN_EXIT4[$B]} EXIT6_B=${LAB_VPN_EXIT6[$B]}
 	lab_steer_spec "$A:$ID_A" "$B:$ID_B" || e2e_abort "could not write the spec"
-	lab_steer_start "$generator" "$VPNSTEERD" || e2e_abort "the client did not come up"
+	lab_steer_start "$GENERATOR" "$VPNSTEERD" "$resolved" || e2e_abort "the client did not come up"
 	echo "lab $LAB_ID up: VPN A = $A (exit $EXIT4_A), VPN B = $B (exit $EXIT4_B)"
 }
 

@@ -66,42 +66,13 @@ lab_spawn client forwarder "$runner" --mark 10000 --listen 127.0.0.1:54 --listen
 	--listen 192.0.2.1:54 --servers-file "$servers" --attempt-timeout 500 --timeout 2000
 lab_wait_daemon forwarder grep -q '^ready$' "$(lab_log forwarder)"
 
-# counter NAME: the forwarder's counter NAME now (SIGUSR1 makes it print them all).
-counter() {
-	local log before
-	log=$(lab_log forwarder)
-	before=$(grep -c '^counters' "$log" || true)
-	kill -USR1 "$(lab_pid forwarder)"
-	wait_for -t 5 bash -c "(( \$(grep -c '^counters' '$log') > $before ))"
-	grep '^counters' "$log" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+# shellcheck source=tests/wandns/forwarder-lab.sh
+source "$here/forwarder-lab.sh"
 
 # packets NAME: what the mangle OUTPUT rule commented NAME has counted.
 packets() {
 	n_client iptables-legacy -t mangle -L OUTPUT -v -n -x | awk -v name="/* $1 */" \
 		'index($0, name) { print $1 }'
-}
-
-# use_servers ADDR...: give the forwarder these upstreams, as vpnsteerd's setUpstreams does.
-use_servers() {
-	local log before
-	log=$(lab_log forwarder)
-	before=$(grep -c '^upstreams' "$log" || true)
-	printf '%s\n' "$@" >"$servers"
-	kill -HUP "$(lab_pid forwarder)"
-	wait_for -t 5 bash -c "(( \$(grep -c '^upstreams' '$log') > $before ))"
-}
-
-# timed_dig ARGS...: dig's output, then "elapsed_ms=N".
-timed_dig() {
-	local start=${EPOCHREALTIME/./}
-	n_client dig "$@" || true
-	echo "elapsed_ms=$(((${EPOCHREALTIME/./} - start) / 1000))"
-}
-elapsed_below() { # elapsed_below MS OUTPUT
-	local ms
-	ms=$(sed -n 's/^elapsed_ms=//p' <<<"$2")
-	((ms < $1))
 }
 elapsed_at_least() {
 	local ms

@@ -38,32 +38,8 @@ lab_wait_daemon forwarder grep -q '^ready$' "$(lab_log forwarder)"
 lab_wait_daemon hostile grep -q 'serving' "$(lab_log hostile)"
 lab_wait_daemon dnsmasq n_client dig +short +time=1 +tries=1 @127.0.0.53 uplink.lab
 
-counter() {
-	local log before
-	log=$(lab_log forwarder)
-	before=$(grep -c '^counters' "$log" || true)
-	kill -USR1 "$(lab_pid forwarder)"
-	wait_for -t 5 bash -c "(( \$(grep -c '^counters' '$log') > $before ))"
-	grep '^counters' "$log" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
-use_servers() {
-	local log before
-	log=$(lab_log forwarder)
-	before=$(grep -c '^upstreams' "$log" || true)
-	printf '%s\n' "$@" >"$servers"
-	kill -HUP "$(lab_pid forwarder)"
-	wait_for -t 5 bash -c "(( \$(grep -c '^upstreams' '$log') > $before ))"
-}
-timed_dig() {
-	local start=${EPOCHREALTIME/./}
-	n_client dig "$@" || true
-	echo "elapsed_ms=$(((${EPOCHREALTIME/./} - start) / 1000))"
-}
-elapsed_below() {
-	local ms
-	ms=$(sed -n 's/^elapsed_ms=//p' <<<"$2")
-	((ms < $1))
-}
+# shellcheck source=tests/wandns/forwarder-lab.sh
+source "$here/forwarder-lab.sh"
 
 expect "the forwarder answers before the barrage" '^203\.0\.113\.7$' \
 	n_client dig +short +time=2 +tries=1 -p 54 @127.0.0.1 uplink.lab
