@@ -34,6 +34,7 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                            return std::uniform_int_distribution<std::size_t>(0, bound - 1)(random_);
                        },
                    .probe = [this](const Vpn& vpn) { probes_.send(vpn); },
+                   .forgetProbe = [this](const std::string& name) { probes_.forget(name); },
                    .clock = &clock_,
                },
                settings, std::move(journal),
