@@ -74,26 +74,29 @@ int BusEventSource::process() {
 }
 
 RepeatingTimer::RepeatingTimer(sd_event* event, std::uint64_t intervalMicroseconds,
-                               std::function<void()> tick)
+                               std::uint64_t accuracyMicroseconds, std::function<void()> tick)
     : interval_(intervalMicroseconds)
     , tick_(std::move(tick)) {
     sd_event_source* source = nullptr;
-    int result = sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, interval_, 0,
-                                            &RepeatingTimer::onTime, this);
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), "adding a timer");
-    }
+    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, interval_,
+                                     accuracyMicroseconds, &RepeatingTimer::onTime, this),
+          "adding a timer");
     source_.reset(source);
-    result = sd_event_source_set_enabled(source, SD_EVENT_ON);
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), "enabling a timer");
-    }
+    check(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling a timer");
 }
 
-int RepeatingTimer::onTime(sd_event_source* source, uint64_t, void* self) {
+int RepeatingTimer::onTime(sd_event_source* source, uint64_t due, void* self) {
     auto* timer = static_cast<RepeatingTimer*>(self);
     timer->tick_();
-    sd_event_source_set_time_relative(source, timer->interval_);
+    // After a stall of the loop (or a tick that ran long), the next one is an interval away
+    // from now: missed ticks are skipped, not fired in a burst.
+    std::uint64_t now = 0;
+    const std::uint64_t next = due + timer->interval_;
+    if (sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now) >= 0 && next > now) {
+        sd_event_source_set_time(source, next);
+    } else {
+        sd_event_source_set_time_relative(source, timer->interval_);
+    }
     return 0;
 }
 

@@ -23,9 +23,15 @@ using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceDeleter>;
 // Calls `tick` every `intervalMicroseconds` (CLOCK_MONOTONIC) on `event`'s loop while it
 // exists: the one-second timers of service/wireguard and service/fastd. `tick` must not
 // throw. The constructor throws std::system_error.
+//
+// Each tick is due one interval after the previous one was due, not after it ran, and fires
+// within `accuracyMicroseconds` of that (sd_event_add_time(3): sd-event may delay a timer
+// that much to wake up together with others; 0 means its default of 250 ms). So the ticks
+// come on average once per interval, however late a single one fires.
 class RepeatingTimer {
 public:
-    RepeatingTimer(sd_event* event, std::uint64_t intervalMicroseconds, std::function<void()> tick);
+    RepeatingTimer(sd_event* event, std::uint64_t intervalMicroseconds,
+                   std::uint64_t accuracyMicroseconds, std::function<void()> tick);
     RepeatingTimer(const RepeatingTimer&) = delete;
     RepeatingTimer& operator=(const RepeatingTimer&) = delete;
 

@@ -16,8 +16,9 @@ FastdService::FastdService(sd_event* event, dbus::ManagerObject& manager, UnitRe
           [&manager](const std::string& vpn, const std::vector<std::string>& properties) {
               manager.announceTunnel(vpn, properties);
           })
-    // fastd's status changes at most once per handshake: a look every second is enough.
-    , timer_(event, 1'000'000, [this] { tunnels_.tick(); }) {
+    // fastd's status changes at most once per handshake: a look every second is enough, and
+    // sd-event's default slack (accuracy 0) does not matter to it.
+    , timer_(event, 1'000'000, 0, [this] { tunnels_.tick(); }) {
     manager.addFollower(tunnels_);
     manager.addTunnelFigures(tunnels_);
     manager.setTransportModeControl(tunnels_);

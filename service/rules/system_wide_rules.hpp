@@ -10,6 +10,19 @@
 // (adoption on start). A bypass rule or kill-switch route counts as present whoever added it:
 // systemd-networkd adds them too, from the generated files, and vpnsteerd only fills the gaps.
 //
+// The tunnel bypass rules change hands on every restart of a tunnel daemon (fastd,
+// wireguard-go), because the generator puts them in the tunnel's .network and networkd ties
+// a .network's rules to its link: when the device goes, networkd deletes its rule at 90
+// (systemd's link_drop_managed_config), ruleRemoved() puts back vpnsteerd's own, and when the
+// device is back networkd adds its rule again and ruleAdded() takes vpnsteerd's away. Between
+// networkd's deletion and vpnsteerd's put-back the kernel has no rule for that mark; the
+// daemon whose device went has just stopped then, so this has not been seen to leak, but it
+// fills the journal and would be a gap if networkd dropped the rule under a running tunnel.
+// The way out is one owner: vpnsteerd alone, as for the WAN rule at 80 (the generator then
+// leaves the rule out of the tunnel's .network), or networkd alone from a .network that
+// outlives the tunnel (the bridge's). Either changes the generated files and the lab tests
+// that expect networkd's rule at 90 (tests/service, tests/integration/networkd.sh).
+//
 // Nothing here logs: every call returns what it changed, for the daemon to report.
 #pragma once
 

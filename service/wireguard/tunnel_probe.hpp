@@ -8,8 +8,9 @@
 // RFC 6761 has resolvers answer *.invalid at once with NXDOMAIN, so the answer costs the
 // provider nothing. Whether an answer comes is not read here: the peer's receive counter
 // tells. One socket per VPN stays open so that answers find it (no ICMP port unreachable
-// back into the tunnel); a socket whose device was replaced fails to send and is opened
-// afresh on the next probe.
+// back into the tunnel), until WireguardTunnels says to forget it (the VPN left the spec or
+// changed, or its device went); a socket whose device was replaced unnoticed fails to send
+// and is opened afresh on the next probe.
 #pragma once
 
 #include "core/spec.hpp"
@@ -26,6 +27,8 @@ public:
     // Throws std::system_error naming the VPN and what failed. Does nothing for a VPN
     // without a DNS server of a family it has an address of.
     void send(const Vpn& vpn);
+    // Closes the socket of the VPN called `name`, if it has one.
+    void forget(const std::string& name) noexcept { sockets_.erase(name); }
 
 private:
     std::map<std::string, wandns::UniqueFd> sockets_;

@@ -10,8 +10,6 @@ namespace vpnsteer::wireguard {
 
 namespace {
 
-constexpr std::uint64_t tickMicroseconds = 1'000'000;
-
 void check(int result, const char* what) {
     if (result < 0) {
         throw std::system_error(-result, std::generic_category(), what);
@@ -36,6 +34,7 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                            return std::uniform_int_distribution<std::size_t>(0, bound - 1)(random_);
                        },
                    .probe = [this](const Vpn& vpn) { probes_.send(vpn); },
+                   .forgetProbe = [this](const std::string& name) { probes_.forget(name); },
                    .clock = &clock_,
                },
                settings, std::move(journal),
@@ -49,7 +48,7 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                             unsigned index) { tunnels_.linkRemoved(name, index); },
           .eventsLost = [this] { tunnels_.tick(); },
       })
-    , timer_(event, tickMicroseconds, [this] { tunnels_.tick(); }) {
+    , timer_(event, tickMicroseconds, tickAccuracyMicroseconds, [this] { tunnels_.tick(); }) {
     sd_event_source* source = nullptr;
     check(sd_event_add_io(event, &source, links_.fd(), EPOLLIN, &TunnelService::onLinks, this),
           "watching the netlink link monitor");

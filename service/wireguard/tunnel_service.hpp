@@ -10,11 +10,18 @@
 #include "service/wireguard/tunnel_probe.hpp"
 #include "service/wireguard/tunnels.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <systemd/sd-event.h>
 
 namespace vpnsteer::wireguard {
+
+// WireguardTunnels::tick(): gateway judging samples the counters on each tick, so every tick
+// that comes late lengthens a failover (docs/gateways.md, "Failover time"). sd-event's default
+// slack of 250 ms made it one tick per 1.25 s; a millisecond still lets the kernel coalesce.
+inline constexpr std::uint64_t tickMicroseconds = 1'000'000;
+inline constexpr std::uint64_t tickAccuracyMicroseconds = 1'000;
 
 class TunnelService {
 public:

@@ -42,8 +42,12 @@ rules::KernelReport WireguardTunnels::specApplied(const Spec& spec) {
     wan_ = spec.wan;
     for (auto it = tunnels_.begin(); it != tunnels_.end();) {
         const Vpn* vpn = spec.find(it->first);
-        it = vpn != nullptr && vpn->protocol == Protocol::wireguard ? std::next(it)
-                                                                    : tunnels_.erase(it);
+        if (vpn != nullptr && vpn->protocol == Protocol::wireguard) {
+            ++it;
+            continue;
+        }
+        forgetProbe(it->first);
+        it = tunnels_.erase(it);
     }
     for (const auto& [name, vpn] : spec.vpns) {
         if (vpn.protocol != Protocol::wireguard) {
@@ -66,6 +70,8 @@ rules::KernelReport WireguardTunnels::specApplied(const Spec& spec) {
         }
         tunnel.figures.publicKey = tunnel.publicKey;
         if (changed) {
+            // Its probe socket may be bound to an address or aimed at a server it no longer has.
+            forgetProbe(name);
             tunnel.endpoint.reset();
             tunnel.lastResolve.reset();
             tunnel.figures.endpoint.clear();
@@ -147,6 +153,7 @@ void WireguardTunnels::linkRemoved(const std::string& name, unsigned index) noex
     tunnel.index = 0;
     tunnel.device.reset();
     tunnel.configured = false;
+    forgetProbe(name); // bound to the device that is gone
     journal_(LOG_NOTICE,
              "the WireGuard device " + name + " is gone; configuring it again when it is back");
 }
@@ -528,6 +535,12 @@ void WireguardTunnels::failed(Tunnel& tunnel, const std::string& text) {
     if (text != tunnel.lastError) {
         journal_(LOG_ERR, text);
         tunnel.lastError = text;
+    }
+}
+
+void WireguardTunnels::forgetProbe(const std::string& name) {
+    if (system_.forgetProbe) {
+        system_.forgetProbe(name);
     }
 }
 

@@ -59,6 +59,9 @@ struct TunnelsSystem {
     // do not need it (no probes, no clock warning, always the first candidate).
     GatewaySelector::Random random;
     std::function<void(const Vpn& vpn)> probe;
+    // Lets go of what the probes keep for the VPN called `name` (its socket): when the VPN
+    // leaves the spec, changes, or loses its device. Must not throw; may be null.
+    std::function<void(const std::string& name)> forgetProbe;
     ClockSynchronization* clock = nullptr;
 };
 
@@ -120,6 +123,7 @@ private:
                   ResolveResult result);
     void useEndpoint(Tunnel& tunnel, const IpEndpoint& endpoint);
     void failed(Tunnel& tunnel, const std::string& text);
+    void forgetProbe(const std::string& name);
     void announce(Tunnel& tunnel, const dbus::TunnelFigures& before);
 
     TunnelsSystem system_;

@@ -9,6 +9,7 @@ add_executable(test_service
     ${CMAKE_CURRENT_LIST_DIR}/test_service_wireguard_tunnels.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_service_gateway_selector.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_service_fastd.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_service_tunnel_tick.cpp
 )
 target_include_directories(test_service PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../..)
 target_link_libraries(test_service PRIVATE vpnsteer-service vpnsteer-wireguard vpnsteer-fastd

@@ -127,7 +127,12 @@ protected:
                     [this](std::size_t bound) {
                         return std::uniform_int_distribution<std::size_t>(0, bound - 1)(random_);
                     },
-                .probe = [this](const Vpn&) { ++probes_; },
+                .probe =
+                    [this](const Vpn& vpn) {
+                        ++probes_;
+                        probeSockets_.insert(vpn.name);
+                    },
+                .forgetProbe = [this](const std::string& name) { probeSockets_.erase(name); },
                 .clock = &clock_,
             },
             TunnelsSettings{}, [this](int, std::string_view text) { journal_.emplace_back(text); },
@@ -164,6 +169,7 @@ protected:
     std::string keyFile_;
     std::mt19937_64 random_{42};
     int probes_ = 0;
+    std::set<std::string> probeSockets_; // of the VPNs probed and not forgotten since
     FakeClock clock_;
     DeviceState device_;
     FakeResolver resolver_;
@@ -328,6 +334,32 @@ TEST_F(TunnelsTest, AnAnsweringGatewayStaysAndASilentOneIsLeft) {
         }
     }
     EXPECT_EQ(clock_.asked, 0) << "it handshook: the clock is not the cause";
+}
+
+TEST_F(TunnelsTest, AProbeSocketGoesWhenItsVpnLeavesChangesOrLosesItsDevice) {
+    WireguardTunnels tunnels = make();
+    const auto probeUntilOpen = [&] {
+        for (int i = 0; i < 30 && probeSockets_.empty(); ++i) {
+            seconds(1, tunnels);
+        }
+        return probeSockets_.contains("us");
+    };
+    tunnels.specApplied(gateways());
+    ASSERT_TRUE(probeUntilOpen()) << "a silent gateway is probed";
+
+    Spec changed = gateways();
+    changed.vpns.at("us").dns = {"10.64.0.1"};
+    tunnels.specApplied(changed);
+    EXPECT_FALSE(probeSockets_.contains("us")) << "the VPN changed";
+
+    ASSERT_TRUE(probeUntilOpen());
+    tunnels.linkRemoved("us", index_);
+    EXPECT_FALSE(probeSockets_.contains("us")) << "the device went";
+
+    tunnels.linkAppeared("us", index_);
+    ASSERT_TRUE(probeUntilOpen());
+    tunnels.specApplied(Spec{});
+    EXPECT_TRUE(probeSockets_.empty()) << "the VPN left the spec";
 }
 
 TEST_F(TunnelsTest, AFailedHandshakeWithAnUnsynchronizedClockIsExplained) {
