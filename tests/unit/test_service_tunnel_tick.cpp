@@ -63,9 +63,11 @@ TEST(TunnelTick, ComesOnceASecond) {
                                wireguard::tickAccuracyMicroseconds, periods + 1);
     ASSERT_EQ(ticks.size(), periods + 1) << "the loop's deadline passed first";
     const auto average = between(ticks.front(), ticks.back()) / periods;
-    // Another program's load may delay a tick a little; 250 ms of slack is far off.
-    EXPECT_GE(average.count(), 990);
-    EXPECT_LE(average.count(), 1'060) << "the tick comes every " << average.count() << " ms";
+    // Ticks are due on a fixed grid, so a loaded machine that wakes the loop late moves
+    // the first or the last tick, not the rest: the bounds leave it 300 ms either way and
+    // still tell 1 s from sd-event's default 1.25 s.
+    EXPECT_GE(average.count(), 900);
+    EXPECT_LE(average.count(), 1'150) << "the tick comes every " << average.count() << " ms";
 }
 
 TEST(RepeatingTimer, ATickThatRanLongIsNotFollowedByABurst) {
