@@ -6,6 +6,7 @@
 // with the numbers derived from it.
 #include "cli/subcommand.hpp"
 #include "core/spec.hpp"
+#include "core/unique_fd.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,26 +24,10 @@ namespace vpnsteer::cli {
 
 namespace {
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd)
-        : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0)
-            close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 // Throws std::system_error with errno (ENOENT, EACCES, EISDIR...) when the file cannot be read.
 std::string readFile(const std::string& path) {
-    FileDescriptor file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (file.get() < 0)
+    UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file)
         throw std::system_error(errno, std::generic_category());
     std::string text;
     std::array<char, 65536> buffer;
