@@ -434,6 +434,14 @@ public:
         return &value;
     }
 
+    // A list that must hold something; `item` names what in the error ("peer").
+    const Json* nonEmptyArray(const std::string& path, const Json& value, std::string_view item) {
+        const Json* list = array(path, value);
+        if (list && list->empty())
+            fail(path, "must list at least one " + std::string(item));
+        return list;
+    }
+
     std::optional<std::string> path(const std::string& at, const Json& value) {
         const std::string* text = string(at, value);
         if (!text)
@@ -570,11 +578,9 @@ auto wireguardPeerHandlers(Checker& checker, RawWireguardPeer& rawPeer, bool& ke
 template <typename ParsePeer>
 void parseNamedPeerList(Checker& check, const std::string& at, const Json& value,
                         ParsePeer&& parsePeer) {
-    const Json* list = check.array(at, value);
+    const Json* list = check.nonEmptyArray(at, value, "peer");
     if (!list)
         return;
-    if (list->empty())
-        check.fail(at, "must list at least one peer");
     std::set<std::string> names;
     for (std::size_t i = 0; i < list->size(); ++i) {
         const std::string peerPath = itemPath(at, i);
@@ -642,11 +648,9 @@ std::optional<std::string> parseFastdPeer(Checker& check, const std::string& at,
                    }},
                   {"remotes", [&](const std::string& p, const Json& v) {
                        remotesGiven = true;
-                       const Json* remotes = check.array(p, v);
+                       const Json* remotes = check.nonEmptyArray(p, v, "remote");
                        if (!remotes)
                            return;
-                       if (remotes->empty())
-                           check.fail(p, "must list at least one remote");
                        for (std::size_t r = 0; r < remotes->size(); ++r)
                            if (auto remote = check.endpoint(itemPath(p, r), (*remotes)[r],
                                                             HostKind::nameOrAddress))
@@ -832,11 +836,9 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
     });
     add("methods", [&](const std::string& p, const Json& v) {
         methodsGiven = true;
-        const Json* list = check.array(p, v);
+        const Json* list = check.nonEmptyArray(p, v, "method");
         if (!list)
             return;
-        if (list->empty())
-            check.fail(p, "must list at least one method");
         for (std::size_t i = 0; i < list->size(); ++i) {
             const std::string methodPath = itemPath(p, i);
             const std::string* method = check.string(methodPath, (*list)[i]);
