@@ -6,57 +6,22 @@
 // with the numbers derived from it.
 #include "cli/subcommand.hpp"
 #include "core/spec.hpp"
+#include "service/file_text.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
-#include <fcntl.h>
 #include <istream>
 #include <iterator>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <system_error>
-#include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace vpnsteer::cli {
 
 namespace {
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd)
-        : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0)
-            close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-// Throws std::system_error with errno (ENOENT, EACCES, EISDIR...) when the file cannot be read.
-std::string readFile(const std::string& path) {
-    FileDescriptor file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (file.get() < 0)
-        throw std::system_error(errno, std::generic_category());
-    std::string text;
-    std::array<char, 65536> buffer;
-    for (;;) {
-        ssize_t count = read(file.get(), buffer.data(), buffer.size());
-        if (count < 0 && errno == EINTR)
-            continue;
-        if (count < 0)
-            throw std::system_error(errno, std::generic_category());
-        if (count == 0)
-            return text;
-        text.append(buffer.data(), static_cast<std::size_t>(count));
-    }
-}
 
 void printSummary(std::ostream& out, const Vpn& vpn) {
     out << vpn.name << ": id " << vpn.id << ", table " << vpn.routingTable() << ", fwmark "
@@ -79,13 +44,14 @@ int checkMain(const Invocation& invocation) {
             return 1;
         }
     } else {
-        try {
-            text = readFile(path);
-        } catch (const std::system_error& error) {
+        std::optional<std::string> file = readFileText(path);
+        if (!file) {
+            const int error = errno; // ENOENT, EACCES, EISDIR...
             invocation.err << programName << ": cannot read " << path << ": "
-                           << error.code().message() << '\n';
+                           << std::generic_category().message(error) << '\n';
             return 1;
         }
+        text = std::move(*file);
     }
 
     const ParseResult result = parseSpec(text);

@@ -1,8 +1,8 @@
 #include "cli/namespace_launcher.hpp"
 
 #include "cli/subcommand.hpp"
+#include "core/unique_fd.hpp"
 #include "service/rules/netlink.hpp"
-#include "service/wandns/handles.hpp"
 
 #include <array>
 #include <cerrno>
@@ -39,7 +39,6 @@ namespace {
 
 using rules::netlinkError;
 using rules::NetlinkSocketPtr;
-using wandns::UniqueFd;
 
 struct LinkDeleter {
     void operator()(rtnl_link* link) const { rtnl_link_put(link); }

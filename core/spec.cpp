@@ -349,6 +349,11 @@ std::string childPath(const std::string& parent, const std::string& key) {
     return (parent.empty() ? "spec" : parent) + "[" + quote(key) + "]";
 }
 
+// "vpns.us.peers[2]": the path of a list's item.
+std::string itemPath(const std::string& list, std::size_t index) {
+    return list + "[" + std::to_string(index) + "]";
+}
+
 std::size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j)
@@ -427,6 +432,14 @@ public:
             return nullptr;
         }
         return &value;
+    }
+
+    // A list that must hold something; `item` names what in the error ("peer").
+    const Json* nonEmptyArray(const std::string& path, const Json& value, std::string_view item) {
+        const Json* list = array(path, value);
+        if (list && list->empty())
+            fail(path, "must list at least one " + std::string(item));
+        return list;
     }
 
     std::optional<std::string> path(const std::string& at, const Json& value) {
@@ -558,100 +571,117 @@ auto wireguardPeerHandlers(Checker& checker, RawWireguardPeer& rawPeer, bool& ke
     };
 }
 
-void parseWireguardPeerList(Checker& check, const std::string& at, const Json& value, Vpn& vpn) {
-    const Json* list = check.array(at, value);
+// Walks a list of named peer objects, the part both protocols share: the list must hold at
+// least one item, each item must be an object, and no two peers may have one name.
+// `parsePeer(path, object, index)` reads one item and returns its peer's name, or nullopt when
+// the peer has none that could clash (a fastd peer whose name is missing or invalid).
+template <typename ParsePeer>
+void parseNamedPeerList(Checker& check, const std::string& at, const Json& value,
+                        ParsePeer&& parsePeer) {
+    const Json* list = check.nonEmptyArray(at, value, "peer");
     if (!list)
         return;
-    if (list->empty())
-        check.fail(at, "must list at least one peer");
     std::set<std::string> names;
     for (std::size_t i = 0; i < list->size(); ++i) {
-        std::string peerPath = at + "[" + std::to_string(i) + "]";
+        const std::string peerPath = itemPath(at, i);
         const Json* object = check.object(peerPath, (*list)[i]);
         if (!object)
             continue;
-        RawWireguardPeer raw;
-        bool keyGiven = false, endpointGiven = false;
-        WireguardPeer peer;
-        peer.name = "peer" + std::to_string(i);
-        auto handlers = wireguardPeerHandlers(check, raw, keyGiven, endpointGiven);
-        handlers.emplace_back("name", [&](const std::string& p, const Json& v) {
-            if (auto name = check.name(p, v, 32))
-                peer.name = *name;
-        });
-        check.fields(peerPath, *object, handlers);
-        if (!keyGiven)
-            check.fail(peerPath + ".publicKey", "missing");
-        if (!endpointGiven)
-            check.fail(peerPath + ".endpoint", "missing");
-        if (!names.insert(peer.name).second)
-            check.fail(peerPath + ".name", "peer name " + quote(peer.name) + " is used twice");
-        if (raw.publicKey && raw.endpoint) {
-            peer.publicKey = *raw.publicKey;
-            peer.endpoint = *raw.endpoint;
-            peer.presharedKeyFile = raw.presharedKeyFile;
-            peer.persistentKeepalive = raw.persistentKeepalive;
-            vpn.peers.push_back(std::move(peer));
-        }
+        const std::optional<std::string> name = parsePeer(peerPath, *object, i);
+        if (name && !names.insert(*name).second)
+            check.fail(peerPath + ".name", "peer name " + quote(*name) + " is used twice");
     }
+}
+
+// One item of a WireGuard VPN's peers, added to vpn.peers when it has a key and an endpoint.
+// Returns the peer's name, "peerN" by its place in the list unless given.
+std::optional<std::string> parseWireguardPeer(Checker& check, const std::string& at,
+                                              const Json& object, std::size_t index, Vpn& vpn) {
+    RawWireguardPeer raw;
+    bool keyGiven = false, endpointGiven = false;
+    WireguardPeer peer;
+    peer.name = "peer" + std::to_string(index);
+    auto handlers = wireguardPeerHandlers(check, raw, keyGiven, endpointGiven);
+    handlers.emplace_back("name", [&](const std::string& p, const Json& v) {
+        if (auto name = check.name(p, v, 32))
+            peer.name = *name;
+    });
+    check.fields(at, object, handlers);
+    if (!keyGiven)
+        check.fail(at + ".publicKey", "missing");
+    if (!endpointGiven)
+        check.fail(at + ".endpoint", "missing");
+    std::string name = peer.name;
+    if (raw.publicKey && raw.endpoint) {
+        peer.publicKey = *raw.publicKey;
+        peer.endpoint = *raw.endpoint;
+        peer.presharedKeyFile = raw.presharedKeyFile;
+        peer.persistentKeepalive = raw.persistentKeepalive;
+        vpn.peers.push_back(std::move(peer));
+    }
+    return name;
+}
+
+// One item of a fastd VPN's peers, added to fastd.peers. Returns the peer's name, or nullopt
+// when it is missing or invalid (already reported).
+std::optional<std::string> parseFastdPeer(Checker& check, const std::string& at, const Json& object,
+                                          FastdSettings& fastd) {
+    FastdPeer peer;
+    bool nameGiven = false, keyGiven = false, remotesGiven = false;
+    check.fields(at, object,
+                 {{"name",
+                   [&](const std::string& p, const Json& v) {
+                       nameGiven = true;
+                       if (auto name = check.name(p, v, 32))
+                           peer.name = *name;
+                   }},
+                  {"key",
+                   [&](const std::string& p, const Json& v) {
+                       keyGiven = true;
+                       if (const std::string* key = check.string(p, v)) {
+                           if (isHexKey(*key))
+                               peer.key = *key;
+                           else
+                               check.fail(p, "must be a fastd public key (64 hex digits), got " +
+                                                 quote(*key));
+                       }
+                   }},
+                  {"remotes", [&](const std::string& p, const Json& v) {
+                       remotesGiven = true;
+                       const Json* remotes = check.nonEmptyArray(p, v, "remote");
+                       if (!remotes)
+                           return;
+                       for (std::size_t r = 0; r < remotes->size(); ++r)
+                           if (auto remote = check.endpoint(itemPath(p, r), (*remotes)[r],
+                                                            HostKind::nameOrAddress))
+                               peer.remotes.push_back(*remote);
+                   }}});
+    if (!nameGiven)
+        check.fail(at + ".name", "missing");
+    if (!keyGiven)
+        check.fail(at + ".key", "missing");
+    if (!remotesGiven)
+        check.fail(at + ".remotes", "missing");
+    std::optional<std::string> name;
+    if (nameGiven && !peer.name.empty())
+        name = peer.name;
+    fastd.peers.push_back(std::move(peer));
+    return name;
+}
+
+void parseWireguardPeerList(Checker& check, const std::string& at, const Json& value, Vpn& vpn) {
+    parseNamedPeerList(check, at, value,
+                       [&](const std::string& peerPath, const Json& object, std::size_t index) {
+                           return parseWireguardPeer(check, peerPath, object, index, vpn);
+                       });
 }
 
 void parseFastdPeerList(Checker& check, const std::string& at, const Json& value,
                         FastdSettings& fastd) {
-    const Json* list = check.array(at, value);
-    if (!list)
-        return;
-    if (list->empty())
-        check.fail(at, "must list at least one peer");
-    std::set<std::string> names;
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        std::string peerPath = at + "[" + std::to_string(i) + "]";
-        const Json* object = check.object(peerPath, (*list)[i]);
-        if (!object)
-            continue;
-        FastdPeer peer;
-        bool nameGiven = false, keyGiven = false, remotesGiven = false;
-        check.fields(
-            peerPath, *object,
-            {{"name",
-              [&](const std::string& p, const Json& v) {
-                  nameGiven = true;
-                  if (auto name = check.name(p, v, 32))
-                      peer.name = *name;
-              }},
-             {"key",
-              [&](const std::string& p, const Json& v) {
-                  keyGiven = true;
-                  if (const std::string* key = check.string(p, v)) {
-                      if (isHexKey(*key))
-                          peer.key = *key;
-                      else
-                          check.fail(p, "must be a fastd public key (64 hex digits), got " +
-                                            quote(*key));
-                  }
-              }},
-             {"remotes", [&](const std::string& p, const Json& v) {
-                  remotesGiven = true;
-                  const Json* remotes = check.array(p, v);
-                  if (!remotes)
-                      return;
-                  if (remotes->empty())
-                      check.fail(p, "must list at least one remote");
-                  for (std::size_t r = 0; r < remotes->size(); ++r)
-                      if (auto remote = check.endpoint(p + "[" + std::to_string(r) + "]",
-                                                       (*remotes)[r], HostKind::nameOrAddress))
-                          peer.remotes.push_back(*remote);
-              }}});
-        if (!nameGiven)
-            check.fail(peerPath + ".name", "missing");
-        if (!keyGiven)
-            check.fail(peerPath + ".key", "missing");
-        if (!remotesGiven)
-            check.fail(peerPath + ".remotes", "missing");
-        if (nameGiven && !peer.name.empty() && !names.insert(peer.name).second)
-            check.fail(peerPath + ".name", "peer name " + quote(peer.name) + " is used twice");
-        fastd.peers.push_back(std::move(peer));
-    }
+    parseNamedPeerList(check, at, value,
+                       [&](const std::string& peerPath, const Json& object, std::size_t) {
+                           return parseFastdPeer(check, peerPath, object, fastd);
+                       });
 }
 
 // The bounds keep every judgement meaningful: a handshake needs a few seconds, and a probe
@@ -767,10 +797,10 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
             return;
         std::set<std::string> seen;
         for (std::size_t i = 0; i < list->size(); ++i) {
-            std::string itemPath = p + "[" + std::to_string(i) + "]";
-            if (auto server = check.ipAddress(itemPath, (*list)[i])) {
+            const std::string serverPath = itemPath(p, i);
+            if (auto server = check.ipAddress(serverPath, (*list)[i])) {
                 if (!seen.insert(*server).second)
-                    check.fail(itemPath, "DNS server " + quote(*server) + " is listed twice");
+                    check.fail(serverPath, "DNS server " + quote(*server) + " is listed twice");
                 vpn.dns.push_back(*server);
             }
         }
@@ -806,24 +836,22 @@ std::optional<Vpn> parseVpn(Checker& check, const std::string& name, const Json&
     });
     add("methods", [&](const std::string& p, const Json& v) {
         methodsGiven = true;
-        const Json* list = check.array(p, v);
+        const Json* list = check.nonEmptyArray(p, v, "method");
         if (!list)
             return;
-        if (list->empty())
-            check.fail(p, "must list at least one method");
         for (std::size_t i = 0; i < list->size(); ++i) {
-            std::string itemPath = p + "[" + std::to_string(i) + "]";
-            const std::string* method = check.string(itemPath, (*list)[i]);
+            const std::string methodPath = itemPath(p, i);
+            const std::string* method = check.string(methodPath, (*list)[i]);
             if (!method)
                 continue;
             if (!fastdMethods.count(*method))
-                check.fail(itemPath,
+                check.fail(methodPath,
                            "must be one of salsa2012+umac, null+salsa2012+umac, null@l2tp, null, "
                            "got " +
                                quote(*method));
             else if (std::find(fastd.methods.begin(), fastd.methods.end(), *method) !=
                      fastd.methods.end())
-                check.fail(itemPath, "method " + quote(*method) + " is listed twice");
+                check.fail(methodPath, "method " + quote(*method) + " is listed twice");
             else
                 fastd.methods.push_back(*method);
         }
@@ -957,8 +985,7 @@ WanSettings parseWan(Checker& check, const Json& value) {
                   std::vector<Endpoint> result;
                   if (const Json* list = check.array(lp, lv))
                       for (std::size_t i = 0; i < list->size(); ++i)
-                          if (auto e = check.endpoint(lp + "[" + std::to_string(i) + "]",
-                                                      (*list)[i], kind, port))
+                          if (auto e = check.endpoint(itemPath(lp, i), (*list)[i], kind, port))
                               result.push_back(*e);
                   return result;
               };

@@ -24,27 +24,6 @@ std::system_error errnoError(int error, const std::string& what) {
     return std::system_error(error, std::generic_category(), what);
 }
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd)
-        : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    ~FileDescriptor() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
-
 struct DirectoryCloser {
     void operator()(DIR* dir) const { ::closedir(dir); }
 };
@@ -79,7 +58,7 @@ bool writeAll(int fd, std::string_view bytes) {
 
 bool holdsExactly(int dir, const std::string& name, std::string_view contents) {
     // O_NOFOLLOW: a symlink in our place is replaced, never written through.
-    FileDescriptor fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     struct stat status {};
     if (!fd || ::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode) ||
         static_cast<std::size_t>(status.st_size) != contents.size())
@@ -100,7 +79,7 @@ std::string temporaryName(const std::string& name) {
 std::optional<std::string> readRegularFile(const std::filesystem::path& path) {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, and a
     // generator must never hold up boot.
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!fd) {
         if (errno == ENOENT)
             return std::nullopt;
@@ -129,12 +108,8 @@ OutputDirectory::OutputDirectory(std::filesystem::path path, Readers readers, mo
     , fd_(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))
     , readers_(readers)
     , mode_(mode) {
-    if (fd_ < 0)
+    if (!fd_)
         throw errnoError(errno, "opening " + path_.string());
-}
-
-OutputDirectory::~OutputDirectory() {
-    ::close(fd_);
 }
 
 // New files are written as an unnamed O_TMPFILE and linked into place once complete:
@@ -142,22 +117,22 @@ OutputDirectory::~OutputDirectory() {
 // generator's cost (bench/generator). A file that exists is replaced by rename.
 WriteResult OutputDirectory::write(const std::string& name, std::string_view contents,
                                    bool mayExist) {
-    if (mayExist && holdsExactly(fd_, name, contents))
+    if (mayExist && holdsExactly(fd_.get(), name, contents))
         return WriteResult::unchanged;
     if (!mayExist && readers_ == Readers::none && writeNew(name, contents))
         return WriteResult::written;
 
     // Only for messages: building a path costs more than writing a small file.
     auto target = [&] { return (path_ / name).string(); };
-    FileDescriptor file(::openat(fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode_));
+    UniqueFd file(::openat(fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode_));
     std::optional<std::string> named; // set while the bytes sit under a temporary name
     if (!file) {
         if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
             throw errnoError(errno, "creating a temporary file for " + target());
         // No O_TMPFILE on this file system: a named temporary file instead.
         named = temporaryName(name);
-        file = FileDescriptor(
-            ::openat(fd_, named->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_));
+        file = UniqueFd(
+            ::openat(fd_.get(), named->c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_));
         if (!file)
             throw errnoError(errno, "creating a temporary file for " + target());
     }
@@ -166,7 +141,7 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
     if (!writeAll(file.get(), contents)) {
         int error = errno;
         if (named)
-            ::unlinkat(fd_, named->c_str(), 0);
+            ::unlinkat(fd_.get(), named->c_str(), 0);
         throw errnoError(error, "writing " + target());
     }
 
@@ -174,22 +149,22 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
         // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which systemd's generators have; the
         // /proc/self/fd route works for anyone else.
         const std::string self = "/proc/self/fd/" + std::to_string(file.get());
-        int linked = ::linkat(file.get(), "", fd_, name.c_str(), AT_EMPTY_PATH);
+        int linked = ::linkat(file.get(), "", fd_.get(), name.c_str(), AT_EMPTY_PATH);
         if (linked != 0 && (errno == EPERM || errno == ENOENT))
-            linked = ::linkat(AT_FDCWD, self.c_str(), fd_, name.c_str(), AT_SYMLINK_FOLLOW);
+            linked = ::linkat(AT_FDCWD, self.c_str(), fd_.get(), name.c_str(), AT_SYMLINK_FOLLOW);
         if (linked == 0)
             return WriteResult::written;
         if (errno != EEXIST)
             throw errnoError(errno, "linking " + target());
-        if (!mayExist && holdsExactly(fd_, name, contents))
+        if (!mayExist && holdsExactly(fd_.get(), name, contents))
             return WriteResult::unchanged;
         named = temporaryName(name);
-        if (::linkat(AT_FDCWD, self.c_str(), fd_, named->c_str(), AT_SYMLINK_FOLLOW) != 0)
+        if (::linkat(AT_FDCWD, self.c_str(), fd_.get(), named->c_str(), AT_SYMLINK_FOLLOW) != 0)
             throw errnoError(errno, "linking a temporary file for " + target());
     }
-    if (::renameat(fd_, named->c_str(), fd_, name.c_str()) != 0) {
+    if (::renameat(fd_.get(), named->c_str(), fd_.get(), name.c_str()) != 0) {
         int error = errno;
-        ::unlinkat(fd_, named->c_str(), 0);
+        ::unlinkat(fd_.get(), named->c_str(), 0);
         throw errnoError(error, "renaming a temporary file to " + target());
     }
     return WriteResult::written;
@@ -199,8 +174,8 @@ WriteResult OutputDirectory::write(const std::string& name, std::string_view con
 // difference is most of the generator's time for many VPNs (bench/generator). Returns false
 // when a file is there after all, for write() to replace it.
 bool OutputDirectory::writeNew(const std::string& name, std::string_view contents) {
-    FileDescriptor file(
-        ::openat(fd_, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode_));
+    UniqueFd file(::openat(fd_.get(), name.c_str(),
+                           O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode_));
     if (!file) {
         if (errno == EEXIST)
             return false;
@@ -208,7 +183,7 @@ bool OutputDirectory::writeNew(const std::string& name, std::string_view content
     }
     if (!writeAll(file.get(), contents)) {
         int error = errno;
-        ::unlinkat(fd_, name.c_str(), 0);
+        ::unlinkat(fd_.get(), name.c_str(), 0);
         throw errnoError(error, "writing " + (path_ / name).string());
     }
     return true;

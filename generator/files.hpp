@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/spec.hpp"
+#include "core/unique_fd.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -50,7 +51,6 @@ public:
                              mode_t mode = 0644);
     OutputDirectory(const OutputDirectory&) = delete;
     OutputDirectory& operator=(const OutputDirectory&) = delete;
-    ~OutputDirectory();
 
     // As writeFileAtomically. `mayExist` = false promises nothing is there yet (from a
     // listing made before), which saves the comparison; it is still handled if wrong. In a
@@ -61,7 +61,7 @@ private:
     bool writeNew(const std::string& name, std::string_view contents);
 
     std::filesystem::path path_;
-    int fd_;
+    UniqueFd fd_;
     Readers readers_;
     mode_t mode_;
 };

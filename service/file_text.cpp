@@ -1,6 +1,6 @@
 #include "service/file_text.hpp"
 
-#include "service/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cerrno>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "service/fastd/status_socket.hpp"
 
-#include "service/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cerrno>
 #include <cstring>

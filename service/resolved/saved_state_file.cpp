@@ -1,6 +1,6 @@
 #include "service/resolved/saved_state_file.hpp"
 
-#include "service/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cerrno>
 #include <fcntl.h>

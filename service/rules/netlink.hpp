@@ -71,6 +71,14 @@ public:
     // negative error code, so callers can tell "already there" from a real failure.
     int request(nl_msg* message);
 
+    // Sends the addition or removal of one rule or route and waits for the kernel's answer.
+    // Returns false when there was nothing to change: the kernel answered `unchangedCode`
+    // (-NLE_EXIST for an addition, -NLE_OBJ_NOTFOUND for a removal), or it has no IPv6 for an
+    // IPv6 change. Throws netlinkError naming whatWasTried(), called only then.
+    template <typename WhatWasTried>
+    bool change(nl_msg* message, AddressFamily family, int unchangedCode,
+                WhatWasTried&& whatWasTried);
+
     // Sends a dump request and calls `onMessage` for each answer until the dump ends.
     // Throws std::system_error naming `whatWasDumped` on failure.
     template <typename OnMessage>
@@ -83,6 +91,19 @@ private:
 
     NetlinkSocketPtr socket_;
 };
+
+template <typename WhatWasTried>
+bool RouteNetlinkSocket::change(nl_msg* message, AddressFamily family, int unchangedCode,
+                                WhatWasTried&& whatWasTried) {
+    const int error = request(message);
+    if (error == unchangedCode || ipv6Absent(family, error)) {
+        return false;
+    }
+    if (error < 0) {
+        throw netlinkError(error, whatWasTried());
+    }
+    return true;
+}
 
 template <typename OnMessage>
 void RouteNetlinkSocket::dump(nl_msg* message, const std::string& whatWasDumped,

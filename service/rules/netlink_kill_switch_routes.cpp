@@ -7,27 +7,13 @@
 namespace vpnsteer::rules {
 
 bool NetlinkKillSwitchRoutes::add(const KillSwitchRoute& route) {
-    NetlinkMessagePtr message = encodeRoute(route, RTM_NEWROUTE);
-    const int error = socket_.request(message.get());
-    if (error == -NLE_EXIST || ipv6Absent(route.family, error)) {
-        return false;
-    }
-    if (error < 0) {
-        throw netlinkError(error, "adding " + route.describe());
-    }
-    return true;
+    return socket_.change(encodeRoute(route, RTM_NEWROUTE).get(), route.family, -NLE_EXIST,
+                          [&] { return "adding " + route.describe(); });
 }
 
 bool NetlinkKillSwitchRoutes::remove(const KillSwitchRoute& route) {
-    NetlinkMessagePtr message = encodeRoute(route, RTM_DELROUTE);
-    const int error = socket_.request(message.get());
-    if (error == -NLE_OBJ_NOTFOUND || ipv6Absent(route.family, error)) {
-        return false;
-    }
-    if (error < 0) {
-        throw netlinkError(error, "removing " + route.describe());
-    }
-    return true;
+    return socket_.change(encodeRoute(route, RTM_DELROUTE).get(), route.family, -NLE_OBJ_NOTFOUND,
+                          [&] { return "removing " + route.describe(); });
 }
 
 std::vector<KillSwitchRoute> NetlinkKillSwitchRoutes::list() {

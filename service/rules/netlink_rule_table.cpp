@@ -8,27 +8,13 @@
 namespace vpnsteer::rules {
 
 bool NetlinkRuleTable::add(const PolicyRule& rule) {
-    NetlinkMessagePtr message = encodeRule(rule, RTM_NEWRULE);
-    const int error = socket_.request(message.get());
-    if (error == -NLE_EXIST || ipv6Absent(rule.family, error)) {
-        return false;
-    }
-    if (error < 0) {
-        throw netlinkError(error, "adding " + rule.describe());
-    }
-    return true;
+    return socket_.change(encodeRule(rule, RTM_NEWRULE).get(), rule.family, -NLE_EXIST,
+                          [&] { return "adding " + rule.describe(); });
 }
 
 bool NetlinkRuleTable::remove(const PolicyRule& rule) {
-    NetlinkMessagePtr message = encodeRule(rule, RTM_DELRULE);
-    const int error = socket_.request(message.get());
-    if (error == -NLE_OBJ_NOTFOUND || ipv6Absent(rule.family, error)) {
-        return false;
-    }
-    if (error < 0) {
-        throw netlinkError(error, "removing " + rule.describe());
-    }
-    return true;
+    return socket_.change(encodeRule(rule, RTM_DELRULE).get(), rule.family, -NLE_OBJ_NOTFOUND,
+                          [&] { return "removing " + rule.describe(); });
 }
 
 std::vector<PolicyRule> NetlinkRuleTable::list() {

@@ -1,8 +1,8 @@
-// RAII owners for the C handles the WAN DNS forwarder holds: file descriptors (UniqueFd,
-// shared with the rest of vpnsteerd) and sd-event objects.
+// RAII owners for the C handles the WAN DNS forwarder holds: file descriptors (UniqueFd, the
+// one every program shares, from core) and sd-event objects.
 #pragma once
 
-#include "service/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 #include <memory>
 #include <systemd/sd-event.h>

@@ -1,6 +1,6 @@
 #include "service/wireguard/uapi_device.hpp"
 
-#include "service/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 #include "service/wireguard/uapi_protocol.hpp"
 
 #include <cerrno>

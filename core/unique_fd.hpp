@@ -1,5 +1,9 @@
-// The owner of a file descriptor, for every system adapter of vpnsteerd: closes it once, and
-// moves but never copies.
+// The owner of a file descriptor: closes it once, and moves but never copies.
+//
+// Here rather than in service/ because every program holds descriptors (vpnsteerd's system
+// adapters, the CLI, the generator) and every program includes core. Header only, so using it
+// adds no library to the CLI or the generator, which load little on purpose (bench/toggle,
+// bench/generator); and core stays free of I/O but for close(2).
 #pragma once
 
 #include <unistd.h>
