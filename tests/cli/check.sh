@@ -6,14 +6,9 @@
 # Usage: check.sh VPNSTEER
 set -euo pipefail
 vpnsteer=${1:?usage: check.sh VPNSTEER}
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/assert.sh
+source "$(dirname "$0")/../lib/assert.sh"
+make_work_folder
 
 cat >"$work/valid.json" <<'JSON'
 {
@@ -66,8 +61,4 @@ status=0
 [[ "$(cat "$work/err")" == "vpnsteer: cannot read $work/missing.json: No such file or directory" ]] ||
 	fail "missing file: stderr '$(cat "$work/err")'"
 
-if ((failures)); then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "check behaves"
+assert_done "check behaves"

@@ -8,15 +8,11 @@ vpnsteer=${1:?usage: fastd-keys.sh VPNSTEER}
 # shellcheck source-path=SCRIPTDIR source=../lib/skip.sh
 source "$(dirname "$0")/../lib/skip.sh"
 require_command fastd
+# shellcheck source-path=SCRIPTDIR source=../lib/assert.sh
+source "$(dirname "$0")/../lib/assert.sh"
 
 umask 077
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+make_work_folder
 
 # 1. fastd-genkey writes a secretFile line that fastd reads, and fastd-pubkey of it (from the
 # file and from stdin, as the line or as the bare secret) is what fastd --show-key says.
@@ -56,8 +52,4 @@ refuses "extra arguments" 'Usage: vpnsteer fastd-genkey' "$vpnsteer" fastd-genke
 (umask 022 && "$vpnsteer" fastd-genkey >"$work/open" 2>"$work/err")
 grep -q 'world accessible' "$work/err" || fail "no warning for a world-readable secret"
 
-if ((failures > 0)); then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "fastd keys: all checks passed"
+assert_done "fastd keys: all checks passed"

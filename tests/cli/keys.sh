@@ -7,16 +7,12 @@ vpnsteer=${1:?usage: keys.sh VPNSTEER}
 # shellcheck source-path=SCRIPTDIR source=../lib/skip.sh
 source "$(dirname "$0")/../lib/skip.sh"
 require_command wg base64 od
+# shellcheck source-path=SCRIPTDIR source=../lib/assert.sh
+source "$(dirname "$0")/../lib/assert.sh"
 
 # Private keys are written below; only section 6 loosens this on purpose.
 umask 077
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+make_work_folder
 
 # 1. wg agrees with our pubkey of our genkey.
 for _ in $(seq 20); do
@@ -99,8 +95,4 @@ for subcommand in genkey pubkey; do
 		fail "$subcommand extra: stderr '$(cat "$work/err")'"
 done
 
-if ((failures)); then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "genkey/pubkey agree with wg"
+assert_done "genkey/pubkey agree with wg"

@@ -5,21 +5,17 @@
 # Usage: usage.sh VPNSTEER
 set -euo pipefail
 vpnsteer=${1:?usage: usage.sh VPNSTEER}
+# shellcheck source-path=SCRIPTDIR source=../lib/assert.sh
+source "$(dirname "$0")/../lib/assert.sh"
 
 # genkey would warn about its output file in $work being world-readable.
 umask 077
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+make_work_folder
 
-# expect STATUS STDOUT STDERR ARGS...: runs vpnsteer ARGS </dev/null and compares each
+# expect_vpnsteer STATUS STDOUT STDERR ARGS...: runs vpnsteer ARGS </dev/null and compares each
 # stream with the text given (without its final newline). A text starting with `~` is
 # instead an extended regular expression over the whole stream, newlines included.
-expect() {
+expect_vpnsteer() {
 	local want_status=$1 want_out=$2 want_err=$3 status=0
 	shift 3
 	"$vpnsteer" "$@" </dev/null >"$work/out" 2>"$work/err" || status=$?
@@ -37,30 +33,30 @@ matches() {
 
 usage='~^Usage: vpnsteer <cmd> \[<args>\]..Available subcommands:.  list: .*  status: .*  up: .*  down: .*  switch: .*  check: .*  genkey: .*  pubkey: .*to view usage\..$'
 for help in help --help -h; do
-	expect 0 "$usage" '' "$help"
+	expect_vpnsteer 0 "$usage" '' "$help"
 done
-expect 0 '~^vpnsteer [0-9]+\.[0-9]+\.[0-9]+.$' '' --version
-expect 1 '' "$usage" # no subcommand
-expect 1 '' "~^Invalid subcommand: \`frobnicate'.${usage#\~^}" frobnicate
-expect 1 '' "~^Invalid subcommand: \`--check'.Usage: " --check
+expect_vpnsteer 0 '~^vpnsteer [0-9]+\.[0-9]+\.[0-9]+.$' '' --version
+expect_vpnsteer 1 '' "$usage" # no subcommand
+expect_vpnsteer 1 '' "~^Invalid subcommand: \`frobnicate'.${usage#\~^}" frobnicate
+expect_vpnsteer 1 '' "~^Invalid subcommand: \`--check'.Usage: " --check
 
-expect 0 'Usage: vpnsteer list' '' list --help
-expect 0 'Usage: vpnsteer status [NAME] [--json]' '' status --help
-expect 0 'Usage: vpnsteer up NAME' '' up --help
-expect 0 'Usage: vpnsteer down NAME' '' down -h
-expect 0 'Usage: vpnsteer switch NAME' '' switch --help
-expect 0 'Usage: vpnsteer check FILE' '' check --help
-expect 0 'Usage: vpnsteer genkey' '' genkey -h
-expect 0 'Usage: vpnsteer pubkey' '' pubkey --help
-expect 1 '' 'Usage: vpnsteer check FILE' check
-expect 1 '' 'Usage: vpnsteer check FILE' check a b
-expect 1 '' 'Usage: vpnsteer genkey' genkey --help extra
-expect 1 '' 'Usage: vpnsteer list' list extra
-expect 1 '' 'Usage: vpnsteer status [NAME] [--json]' status a b
-expect 1 '' 'Usage: vpnsteer status [NAME] [--json]' status --yaml
+expect_vpnsteer 0 'Usage: vpnsteer list' '' list --help
+expect_vpnsteer 0 'Usage: vpnsteer status [NAME] [--json]' '' status --help
+expect_vpnsteer 0 'Usage: vpnsteer up NAME' '' up --help
+expect_vpnsteer 0 'Usage: vpnsteer down NAME' '' down -h
+expect_vpnsteer 0 'Usage: vpnsteer switch NAME' '' switch --help
+expect_vpnsteer 0 'Usage: vpnsteer check FILE' '' check --help
+expect_vpnsteer 0 'Usage: vpnsteer genkey' '' genkey -h
+expect_vpnsteer 0 'Usage: vpnsteer pubkey' '' pubkey --help
+expect_vpnsteer 1 '' 'Usage: vpnsteer check FILE' check
+expect_vpnsteer 1 '' 'Usage: vpnsteer check FILE' check a b
+expect_vpnsteer 1 '' 'Usage: vpnsteer genkey' genkey --help extra
+expect_vpnsteer 1 '' 'Usage: vpnsteer list' list extra
+expect_vpnsteer 1 '' 'Usage: vpnsteer status [NAME] [--json]' status a b
+expect_vpnsteer 1 '' 'Usage: vpnsteer status [NAME] [--json]' status --yaml
 for subcommand in up down switch; do
-	expect 1 '' "Usage: vpnsteer $subcommand NAME" "$subcommand"
-	expect 1 '' "Usage: vpnsteer $subcommand NAME" "$subcommand" a b
+	expect_vpnsteer 1 '' "Usage: vpnsteer $subcommand NAME" "$subcommand"
+	expect_vpnsteer 1 '' "Usage: vpnsteer $subcommand NAME" "$subcommand" a b
 done
 
 # Without a system bus (DBUS_SYSTEM_BUS_ADDRESS is what sd-bus connects to), the D-Bus
@@ -69,13 +65,13 @@ not_running='vpnsteer: vpnsteerd is not running; start it with: systemctl start 
 for bus in "unix:path=$work/no-such-socket" "unix:path=$work/stale-socket"; do
 	export DBUS_SYSTEM_BUS_ADDRESS=$bus
 	: >"$work/stale-socket" # a file nobody listens on: ECONNREFUSED rather than ENOENT
-	expect 1 '' "$not_running" list
-	expect 1 '' "$not_running" status
-	expect 1 '' "$not_running" status us --json
+	expect_vpnsteer 1 '' "$not_running" list
+	expect_vpnsteer 1 '' "$not_running" status
+	expect_vpnsteer 1 '' "$not_running" status us --json
 	for subcommand in up down switch; do
-		expect 1 '' "$not_running" "$subcommand" us
+		expect_vpnsteer 1 '' "$not_running" "$subcommand" us
 	done
-	expect 0 '~^[A-Za-z0-9+/]{43}=.$' '' genkey
+	expect_vpnsteer 0 '~^[A-Za-z0-9+/]{43}=.$' '' genkey
 done
 unset DBUS_SYSTEM_BUS_ADDRESS
 
@@ -88,8 +84,4 @@ if [[ -w /dev/full ]]; then
 		fail "genkey >/dev/full: stderr '$(cat "$work/err")'"
 fi
 
-if ((failures)); then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "dispatch behaves"
+assert_done "dispatch behaves"

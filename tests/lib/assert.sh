@@ -1,11 +1,18 @@
 # shellcheck shell=bash
-# Assertions for the integration tests: each waits on state for a bounded
+# Assertions for the shell tests: each waits on state for a bounded
 # time and, on failure, prints what it expected and what it saw.
 #
 #   expect "bridge has its address" '10\.20\.7\.1/24' ip -n "$ns" -br addr show br-x
 #   expect_no "no route left" 'default' ip -n "$ns" route show table 7
 #   expect_status "generator succeeds" 0 "$gen" --spec "$spec" "$out"
 #   assert_done   # last line of a test: exit 1 if any expectation failed
+#
+# A test that makes its checks itself (plain `[[ ]]` on a program's output) and
+# needs no lab counts them with fail, in a folder of its own:
+#
+#   make_work_folder   # $work, removed when the test exits
+#   [[ $status -eq 1 ]] || fail "missing file: exit $status, want 1"
+#   assert_done "check behaves"
 #
 # Failures do not stop the test (every expect returns 0, also under set -e),
 # so one run reports all of them. After the
@@ -131,8 +138,27 @@ expect_equal() {
 	fi
 }
 
-# assert_done: summary; exit 1 if any expectation failed.
+# fail WHAT: count a failure the test found by its own check (no waiting).
+fail() {
+	ASSERT_FAILURES=$((ASSERT_FAILURES + 1))
+	echo "FAIL: $*" >&2
+}
+
+# make_work_folder: sets work to a new folder that is removed when the test
+# exits. Not for lab tests: lab_init's trap cleans up LAB_DIR, and this trap
+# would replace it.
+make_work_folder() {
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+}
+
+# assert_done [SUMMARY]: exit 1 if any expectation failed; else print SUMMARY,
+# which a test that checks with fail gives (its passes are not counted).
+# shellcheck disable=SC2120 # most tests give no SUMMARY
 assert_done() {
-	echo "$ASSERT_PASSES passed, $ASSERT_FAILURES failed"
-	((ASSERT_FAILURES == 0)) || exit 1
+	if ((ASSERT_FAILURES > 0)); then
+		echo "$ASSERT_PASSES passed, $ASSERT_FAILURES failed"
+		exit 1
+	fi
+	echo "${1:-$ASSERT_PASSES passed, 0 failed}"
 }

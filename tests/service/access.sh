@@ -8,19 +8,11 @@
 #
 # Error names are read from `busctl monitor`: busctl prints only an error's message.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/lib/skip.sh
-source "$here/../lib/skip.sh"
-require_root
-require_command ip nsenter unshare busctl dbus-daemon setpriv wg
+# shellcheck source=tests/service/service-lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/service-lab.sh"
+require_command setpriv
 [[ -f /usr/share/dbus-1/system.conf ]] || skip_test "no /usr/share/dbus-1/system.conf (package dbus)"
 getent passwd messagebus >/dev/null || skip_test "no messagebus user (package dbus)"
-# shellcheck source=tests/lib/lab.sh
-source "$here/../lib/lab.sh"
-# shellcheck source=tests/lib/assert.sh
-source "$here/../lib/assert.sh"
-# shellcheck source=tests/service/service-lab.sh
-source "$here/service-lab.sh"
 
 svc_init access
 

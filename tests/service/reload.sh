@@ -5,17 +5,8 @@
 #   [client]  dbus-daemon and vpnsteerd only: without networkd, vpnsteerd itself holds every
 #             bypass rule and kill-switch route, so all of them follow the spec.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/lib/skip.sh
-source "$here/../lib/skip.sh"
-require_root
-require_command ip nsenter unshare busctl dbus-daemon wg
-# shellcheck source=tests/lib/lab.sh
-source "$here/../lib/lab.sh"
-# shellcheck source=tests/lib/assert.sh
-source "$here/../lib/assert.sh"
 # shellcheck source=tests/service/service-lab.sh
-source "$here/service-lab.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/service-lab.sh"
 
 svc_init reload
 lab_start_dbus client

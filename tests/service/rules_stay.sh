@@ -7,17 +7,9 @@
 #   [client]  dbus-daemon, systemd-networkd, wireguard-go A (id 3) and B (id 7), vpnsteerd
 #             (tests/service/service-lab.sh)
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/lib/skip.sh
-source "$here/../lib/skip.sh"
-require_root
-require_command ip nsenter unshare busctl dbus-daemon wireguard-go wg /lib/systemd/systemd-networkd
-# shellcheck source=tests/lib/lab.sh
-source "$here/../lib/lab.sh"
-# shellcheck source=tests/lib/assert.sh
-source "$here/../lib/assert.sh"
 # shellcheck source=tests/service/service-lab.sh
-source "$here/service-lab.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/service-lab.sh"
+require_command wireguard-go /lib/systemd/systemd-networkd
 
 svc_init rules-stay
 lab_start_dbus client

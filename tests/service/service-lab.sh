@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# The lab of vpnsteerd's integration tests (sourced after tests/lib/lab.sh and assert.sh):
+# The lab of vpnsteerd's integration tests. Sourcing it skips the test unless it runs as
+# root with the programs every one of them needs, and sources tests/lib/lab.sh and assert.sh;
+# a test then requires what else it runs (require_command).
 #
 #   [client]  the host under test, in one network and mount namespace:
 #             up0       the uplink, 192.0.2.2/24 via 192.0.2.1, 2001:db8:ff::2/64 via ::1
@@ -16,6 +18,16 @@
 #
 # Environment (set by tests/service/CMakeLists.txt): VPNSTEERD, VPNSTEER_GENERATOR and
 # VPNSTEER_UNITS_DIR (the source folder units/).
+
+SVC_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)
+# shellcheck source=tests/lib/skip.sh
+source "$SVC_LIB_DIR/skip.sh"
+require_root
+require_command ip nsenter unshare busctl dbus-daemon wg
+# shellcheck source=tests/lib/lab.sh
+source "$SVC_LIB_DIR/lab.sh"
+# shellcheck source=tests/lib/assert.sh
+source "$SVC_LIB_DIR/assert.sh"
 
 SVC_VPNSTEERD=$(realpath "${VPNSTEERD:?VPNSTEERD must name the vpnsteerd binary}")
 SVC_GENERATOR=$(realpath "${VPNSTEER_GENERATOR:?VPNSTEER_GENERATOR must name vpnsteer-generator}")

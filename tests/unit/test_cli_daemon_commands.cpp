@@ -11,6 +11,7 @@ namespace {
 
 using testing::FakeHost;
 using testing::Outcome;
+using testing::vpnWithDerivedFields;
 
 const std::string notRunning =
     "vpnsteer: vpnsteerd is not running; start it with: systemctl start vpnsteerd\n";
@@ -30,33 +31,13 @@ const Command switchTo{switchMain, "switch NAME"};
 class DaemonCommand : public ::testing::Test {
 protected:
     void SetUp() override {
-        fake_.daemon.vpns = {
-            VpnStatus{.name = "us",
-                      .id = 1,
-                      .protocol = "wireguard",
-                      .interface = "us",
-                      .table = 1,
-                      .firewallMark = 10001,
-                      .bridge = "br-us",
-                      .systemWide = true,
-                      .endpoint = "vpn-us.example.net:51820",
-                      .dns = {"198.51.100.53"}},
-            VpnStatus{.name = "germany",
-                      .id = 7,
-                      .protocol = "wireguard",
-                      .interface = "germany",
-                      .table = 7,
-                      .firewallMark = 10007,
-                      .bridge = "br-germany"},
-            VpnStatus{.name = "nl",
-                      .id = 12,
-                      .protocol = "fastd",
-                      .interface = "nl",
-                      .table = 12,
-                      .firewallMark = 10012,
-                      .bridge = "br-nl",
-                      .systemWide = true},
-        };
+        VpnStatus us = vpnWithDerivedFields("us", 1);
+        us.systemWide = true;
+        us.endpoint = "vpn-us.example.net:51820";
+        us.dns = {"198.51.100.53"};
+        VpnStatus nl = vpnWithDerivedFields("nl", 12, "fastd");
+        nl.systemWide = true;
+        fake_.daemon.vpns = {us, vpnWithDerivedFields("germany", 7), nl};
         fake_.daemon.systemWide = "us";
         // A loose uplink: no rp_filter warning unless a test asks for one.
         fake_.files["/proc/net/route"] =

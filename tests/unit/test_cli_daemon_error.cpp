@@ -2,6 +2,7 @@
 // reads a VPN's status from.
 #include "cli/daemon_error.hpp"
 #include "cli/dbus_daemon.hpp"
+#include "test_cli_fakes.hpp"
 
 #include <gtest/gtest.h>
 #include <map>
@@ -99,22 +100,16 @@ TEST(VpnStatusFromProperties, ReadsEveryProperty) {
                                                            BusValue::string("alive"),
                                                            BusValue::uint64(1'700'000'001)})})},
     };
-    const VpnStatus expected{.name = "us",
-                             .id = 1,
-                             .protocol = "wireguard",
-                             .interface = "us",
-                             .table = 1,
-                             .firewallMark = 10001,
-                             .bridge = "br-us",
-                             .systemWide = true,
-                             .publicKey = "key=",
-                             .endpoint = "192.0.2.10:51820",
-                             .latestHandshake = 1'700'000'000,
-                             .rxBytes = 12,
-                             .txBytes = 34,
-                             .dns = {"198.51.100.53"},
-                             .activePeer = "gw1",
-                             .peers = {{"gw1", "192.0.2.10:51820", "alive", 1'700'000'001}}};
+    VpnStatus expected = testing::vpnWithDerivedFields("us", 1);
+    expected.systemWide = true;
+    expected.publicKey = "key=";
+    expected.endpoint = "192.0.2.10:51820";
+    expected.latestHandshake = 1'700'000'000;
+    expected.rxBytes = 12;
+    expected.txBytes = 34;
+    expected.dns = {"198.51.100.53"};
+    expected.activePeer = "gw1";
+    expected.peers = {{"gw1", "192.0.2.10:51820", "alive", 1'700'000'001}};
     EXPECT_EQ(vpnStatusFromProperties(properties), expected);
 }
 

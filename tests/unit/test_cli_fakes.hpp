@@ -1,5 +1,6 @@
 // Fakes for running `vpnsteer` subcommands in-process: a vpnsteerd that answers from memory
-// and records the calls, /proc as a map of file texts, and a fixed clock.
+// and records the calls, /proc as a map of file texts, and a fixed clock; and the VpnStatus
+// values such a vpnsteerd reports.
 #pragma once
 
 #include "cli/daemon.hpp"
@@ -16,6 +17,20 @@
 #include <vector>
 
 namespace vpnsteer::cli::testing {
+
+// A VPN as vpnsteerd reports it, with the fields that follow from its name and id alone
+// (core/spec.hpp, namespace derive): interface NAME, table ID, fwmark ID + 10000 and bridge
+// br-NAME. A test sets the rest on the copy, and a bridge the spec names otherwise.
+inline VpnStatus vpnWithDerivedFields(const std::string& name, std::uint32_t id,
+                                      const std::string& protocol = "wireguard") {
+    return VpnStatus{.name = name,
+                     .id = id,
+                     .protocol = protocol,
+                     .interface = name,
+                     .table = id,
+                     .firewallMark = id + 10000,
+                     .bridge = "br-" + name};
+}
 
 // The state a FakeDaemon answers from. It outlives the Daemon objects the connector hands
 // out, so a test can look at `calls` after the subcommand returned.

@@ -1,6 +1,7 @@
 // The layouts of `vpnsteer status`: wg's byte units and handshake ages, the text form and the
 // JSON document scripts rely on.
 #include "cli/status_format.hpp"
+#include "test_cli_fakes.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -9,57 +10,36 @@
 namespace vpnsteer::cli {
 namespace {
 
+using testing::vpnWithDerivedFields;
+
 constexpr std::int64_t now = 1'700'000'000;
 
 DaemonStatus twoVpns() {
-    VpnStatus us{.name = "us",
-                 .id = 1,
-                 .protocol = "wireguard",
-                 .interface = "us",
-                 .table = 1,
-                 .firewallMark = 10001,
-                 .bridge = "br-us",
-                 .systemWide = true,
-                 .publicKey = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
-                 .endpoint = "vpn-us.example.net:51820",
-                 .latestHandshake = now - 65,
-                 .rxBytes = 1536,
-                 .txBytes = 5 * 1024 * 1024 + 512 * 1024,
-                 .dns = {"198.51.100.53", "2001:db8:1::53"},
-                 .activePeer = "gw2",
-                 .peers = {{"gw1", "198.51.100.1:51820", "silent", 1'699'999'988u},
-                           {"gw2", "198.51.100.2:51820", "alive", 1'699'999'992u},
-                           {"gw3", "gw3.example.net:51820", "untried", 0}}};
-    VpnStatus de{.name = "de",
-                 .id = 7,
-                 .protocol = "fastd",
-                 .interface = "de",
-                 .table = 7,
-                 .firewallMark = 10007,
-                 .bridge = "br-germany",
-                 .systemWide = false,
-                 .publicKey = "",
-                 .endpoint = "",
-                 .latestHandshake = 0,
-                 .rxBytes = 0,
-                 .txBytes = 1023,
-                 .dns = {}};
-    VpnStatus ff{.name = "ff",
-                 .id = 8,
-                 .protocol = "fastd",
-                 .interface = "ff",
-                 .table = 8,
-                 .firewallMark = 10008,
-                 .bridge = "br-ff",
-                 .systemWide = false,
-                 .endpoint = "198.51.100.8:10000",
-                 .rxBytes = 2048,
-                 .txBytes = 4096,
-                 .dns = {"198.51.100.53"},
-                 .transportMode = "performance",
-                 .connectedPeer = "gw1",
-                 .method = "null",
-                 .established = now - 182};
+    VpnStatus us = vpnWithDerivedFields("us", 1);
+    us.systemWide = true;
+    us.publicKey = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+    us.endpoint = "vpn-us.example.net:51820";
+    us.latestHandshake = now - 65;
+    us.rxBytes = 1536;
+    us.txBytes = 5 * 1024 * 1024 + 512 * 1024;
+    us.dns = {"198.51.100.53", "2001:db8:1::53"};
+    us.activePeer = "gw2";
+    us.peers = {{"gw1", "198.51.100.1:51820", "silent", 1'699'999'988u},
+                {"gw2", "198.51.100.2:51820", "alive", 1'699'999'992u},
+                {"gw3", "gw3.example.net:51820", "untried", 0}};
+    // Never connected: no endpoint, no DNS, nothing received.
+    VpnStatus de = vpnWithDerivedFields("de", 7, "fastd");
+    de.bridge = "br-germany";
+    de.txBytes = 1023;
+    VpnStatus ff = vpnWithDerivedFields("ff", 8, "fastd");
+    ff.endpoint = "198.51.100.8:10000";
+    ff.rxBytes = 2048;
+    ff.txBytes = 4096;
+    ff.dns = {"198.51.100.53"};
+    ff.transportMode = "performance";
+    ff.connectedPeer = "gw1";
+    ff.method = "null";
+    ff.established = now - 182;
     return {.systemWide = "us", .vpns = {us, de, ff}};
 }
 
