@@ -185,7 +185,8 @@ start_timesyncd() {
 	n_client install -d -o "$USER_NAME" -g "$USER_NAME" /run/systemd/timesync
 	n_client "$RESOLVECTL" flush-caches
 	REQUESTS_BEFORE=$(wc -l <"$(lab_log inet-ntp)")
-	ISP_BEFORE=$(isp_lookups) INTO_A_BEFORE=$(lookups_into_a) FORWARDER_BEFORE=$(forwarder_queries)
+	ISP_BEFORE=$(isp_lookups) INTO_A_BEFORE=$(lookups_into_a)
+	FORWARDER_BEFORE=$(e2e_forwarder_queries)
 	local hidden=() environment=() privileges
 	if [[ $settings == dropin ]]; then
 		hidden=("${DROPIN_HIDDEN[@]}")
@@ -215,28 +216,10 @@ expect_requests_from() {
 	expect_equal "and none from elsewhere" "" \
 		"$(requests | grep '^request from' | grep -vxF "request from $2" || true)"
 }
-forwarder_queries() {
-	local value
-	value=$(n_client busctl --system get-property org.vpnsteer1 /org/vpnsteer1/wandns \
-		org.vpnsteer1.WanDns Queries) || return 1
-	echo "${value#t }"
-}
-# lookups DNS [FROM]: the queries for the NTP server's name the resolver DNS (isp-dns,
-# public-dns) logged, from the address FROM only when given.
-lookups() {
-	grep -cE " query\[(A|AAAA)\] $(re_escape "$NTP_NAME") from $(re_escape "${2:-}")" \
-		"$(lab_log "$1")" || true
-}
-isp_lookups() { lookups isp-dns; }
+# The queries for the NTP server's name the ISP resolver logged.
+isp_lookups() { e2e_lookups isp-dns "$NTP_NAME"; }
 # A's DNS is the public DNS through A's tunnel: it sees the query from A's exit address.
-lookups_into_a() { lookups public-dns "$EXIT4_A"; }
-# grew WHAT BEFORE: WHAT's count is above BEFORE (and says so).
-grew() {
-	local now
-	now=$("$1")
-	echo "$1: $now (before: $2)"
-	((now > $2))
-}
+lookups_into_a() { e2e_lookups public-dns "$NTP_NAME" "$EXIT4_A"; }
 # expect_no_clock_time: the running timesyncd is the user's, in the drop-in's group, holds
 # CAP_NET_ADMIN (bit 12) as the drop-in says, and CAP_SYS_TIME (bit 25) in no set.
 expect_no_clock_time() {
@@ -276,15 +259,15 @@ expect_requests_from "timesyncd without the drop-in" "$EXIT4_A"
 echo "== The server by name, with the drop-in's settings: the lookup takes the WAN DNS forwarder"
 start_timesyncd dropin-name "$NTP_NAME" dropin
 expect_requests_from "timesyncd asking $NTP_NAME" "$LAB_WAN_PUBLIC4"
-expect "the lookup went through the WAN DNS forwarder" "^forwarder_queries" \
-	grew forwarder_queries "$FORWARDER_BEFORE"
-expect "and reached the ISP resolver" "^isp_lookups" grew isp_lookups "$ISP_BEFORE"
+expect "the lookup went through the WAN DNS forwarder" "^e2e_forwarder_queries" \
+	e2e_grew e2e_forwarder_queries "$FORWARDER_BEFORE"
+expect "and reached the ISP resolver" "^isp_lookups" e2e_grew isp_lookups "$ISP_BEFORE"
 expect_equal "A's DNS got no lookup of $NTP_NAME" "$INTO_A_BEFORE" "$(lookups_into_a)"
 
 echo "== The server by name without them: the lookup goes into A"
 start_timesyncd plain-name "$NTP_NAME" plain
 expect_requests_from "timesyncd without the drop-in asking $NTP_NAME" "$EXIT4_A"
-expect "the lookup went to A's DNS, through A" "^lookups_into_a" grew lookups_into_a "$INTO_A_BEFORE"
+expect "the lookup went to A's DNS, through A" "^lookups_into_a" e2e_grew lookups_into_a "$INTO_A_BEFORE"
 expect_equal "the ISP resolver got no lookup of $NTP_NAME" "$ISP_BEFORE" "$(isp_lookups)"
 
 echo "== A's tunnel is dead (kill switch): NTP with the drop-in's settings still gets through"
@@ -292,8 +275,8 @@ lab_stop "vpn-wg-${LAB_VPN_DEVICE[$A]}"
 expect_status "nothing unmarked gets out any more" 1 lab_echo client udp "$LAB_INET4"
 start_timesyncd dropin-dead "$NTP_NAME" dropin
 expect_requests_from "timesyncd asking $NTP_NAME" "$LAB_WAN_PUBLIC4"
-expect "the lookup went through the WAN DNS forwarder" "^forwarder_queries" \
-	grew forwarder_queries "$FORWARDER_BEFORE"
+expect "the lookup went through the WAN DNS forwarder" "^e2e_forwarder_queries" \
+	e2e_grew e2e_forwarder_queries "$FORWARDER_BEFORE"
 expect_no_clock_time
 lab_stop "$running"
 
