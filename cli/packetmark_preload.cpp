@@ -17,7 +17,7 @@ WanMark wanMarkOf(const std::string& text) {
     WanMark result;
     result.mark = parsed.spec.wan.mark;
     for (const SpecError& error : parsed.errors) {
-        if (parsed.rejected || error.path == "wan" || error.path.starts_with("wan.")) {
+        if (parsed.rejected || error.isIn("wan")) {
             result.errors.push_back(error.toString());
         }
     }

@@ -182,6 +182,12 @@ struct SpecError {
     std::string message;
 
     std::string toString() const { return path + ": " + message; }
+    // Whether the problem lies in the top-level section `section` ("wan" for
+    // "wan.dns.listen[0]").
+    bool isIn(std::string_view section) const {
+        return path.starts_with(section) &&
+               (path.size() == section.size() || path[section.size()] == '.');
+    }
     bool operator==(const SpecError&) const = default;
 };
 

@@ -72,6 +72,7 @@ struct Arguments {
     std::string fastdPath = VPNSTEER_FASTD_PATH;
     std::string fastdDir = VPNSTEER_FASTD_DIR;
     std::string stateDir = VPNSTEER_STATE_DIR;
+    std::string packetmarkPath = VPNSTEER_PACKETMARK_PATH;
     std::optional<bool> kernelWireguard; // nullopt: ask the running kernel
     std::string normalDir;
 };
@@ -88,16 +89,18 @@ void printUsage(std::FILE* to) {
                  "  --fastd PATH                fastd (default %s)\n"
                  "  --fastd-dir DIR             where fastd configs go (default %s)\n"
                  "  --state-dir DIR             vpnsteerd's state folder (default %s)\n"
+                 "  --packetmark PATH           libpacketmark.so, which systemd-timesyncd's\n"
+                 "                              drop-in preloads (default %s)\n"
                  "  --kernel-wireguard yes|no   how \"implementation\": \"auto\" resolves\n"
                  "                              (default: ask the running kernel)\n"
                  "  -h, --help                  show this help\n",
                  VPNSTEER_SPEC_PATH, VPNSTEER_NETWORK_DIR, VPNSTEER_CLI_PATH, VPNSTEER_FASTD_PATH,
-                 VPNSTEER_FASTD_DIR, VPNSTEER_STATE_DIR);
+                 VPNSTEER_FASTD_DIR, VPNSTEER_STATE_DIR, VPNSTEER_PACKETMARK_PATH);
 }
 
 // Returns an exit status when the program should stop right away.
 std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, Log& log) {
-    enum { spec = 256, networkDir, cli, kernelWireguard, fastd, fastdDir, stateDir };
+    enum { spec = 256, networkDir, cli, kernelWireguard, fastd, fastdDir, stateDir, packetmark };
     static const option options[] = {
         {"spec", required_argument, nullptr, spec},
         {"network-dir", required_argument, nullptr, networkDir},
@@ -106,6 +109,7 @@ std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, L
         {"fastd", required_argument, nullptr, fastd},
         {"fastd-dir", required_argument, nullptr, fastdDir},
         {"state-dir", required_argument, nullptr, stateDir},
+        {"packetmark", required_argument, nullptr, packetmark},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -129,6 +133,9 @@ std::optional<int> parseArguments(int argc, char** argv, Arguments& arguments, L
             break;
         case stateDir:
             arguments.stateDir = optarg;
+            break;
+        case packetmark:
+            arguments.packetmarkPath = optarg;
             break;
         case kernelWireguard:
             if (std::string_view(optarg) == "yes" || std::string_view(optarg) == "no") {
@@ -211,8 +218,9 @@ bool writeFiles(const std::filesystem::path& dir, Readers readers, const FileSet
 
 int run(const Arguments& arguments, Log& log) {
     RenderOptions options{
-        arguments.specPath,  arguments.cliPath,  arguments.kernelWireguard.value_or(true),
-        arguments.fastdPath, arguments.fastdDir, arguments.stateDir};
+        arguments.specPath,      arguments.cliPath,  arguments.kernelWireguard.value_or(true),
+        arguments.fastdPath,     arguments.fastdDir, arguments.stateDir,
+        arguments.packetmarkPath};
     if (auto problem = renderOptionsProblem(options)) {
         log.error(*problem);
         return exitUsage;
@@ -241,6 +249,12 @@ int run(const Arguments& arguments, Log& log) {
     // systemd empties the generator folders before each run, but a run by hand may not.
     const std::vector<std::string> existingUnits = listOrLog(arguments.normalDir, log, failed);
     failed |= !writeFiles(arguments.normalDir, Readers::none, plan.unitFiles, existingUnits, log);
+    for (const auto& [unit, dropIns] : plan.unitDropIns) {
+        const std::filesystem::path dir =
+            std::filesystem::path(arguments.normalDir) / (unit + ".d");
+        const std::vector<std::string> existingDropIns = listOrLog(dir, log, failed);
+        failed |= !writeFiles(dir, Readers::none, dropIns, existingDropIns, log);
+    }
     failed |=
         !writeFiles(arguments.networkDir, Readers::concurrent, plan.networkFiles, existing, log);
     // fastd's configs name the secret file and the peers: for root's eyes only.

@@ -1,5 +1,7 @@
 #include "generator/plan.hpp"
 
+#include <algorithm>
+
 namespace vpnsteer::generator {
 namespace {
 
@@ -59,6 +61,14 @@ Plan planRun(const std::optional<ParseResult>& parsed,
         return plan;
     }
 
+    if (std::none_of(parsed->errors.begin(), parsed->errors.end(),
+                     [](const SpecError& error) { return error.isIn("wan"); }))
+        plan.unitDropIns[std::string(timesyncdUnit)].emplace(
+            timesyncdDropInName, renderTimesyncdDropIn(parsed->spec.wan, options));
+    else
+        plan.errors.push_back(options.specPath +
+                              ": no drop-in for systemd-timesyncd until the wan section is "
+                              "valid; NTP follows the host's routes meanwhile");
     plan.networkFiles = renderNetworkFiles(parsed->spec, options);
     plan.unitFiles = renderUnitFiles(parsed->spec, parsed->invalidVpns, options);
     plan.fastdFiles = renderFastdFiles(parsed->spec, options);

@@ -7,6 +7,7 @@
 #include "core/spec.hpp"
 #include "generator/render.hpp"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +20,9 @@ struct Plan {
     FileSet networkFiles; // for the network folder (/run/systemd/network)
     FileSet unitFiles;    // for the generator's normal folder
     FileSet fastdFiles;   // for RenderOptions::fastdDir (mode 0600)
+    // Unit name -> the drop-ins for the normal folder's UNIT.d/ (systemd.unit(5)). Only from
+    // a spec whose wan section is valid: the timesyncd drop-in holds its mark.
+    std::map<std::string, FileSet> unitDropIns;
 
     // Whether owned files (filenames::isOwned) that are not in `keepNetworkFiles` are
     // removed from the network folder. False when the spec could not be used at all: a

@@ -235,6 +235,18 @@ constexpr const char* tunnelDaemonDnsGroup = "vpnsteer-wan";
 // systemd-resolved's varlink socket, which nss-resolve uses (systemd-resolved.service(8)).
 constexpr const char* resolvedVarlinkSocket = "/run/systemd/resolve/io.systemd.Resolve";
 
+// What units/vpnsteer-wan-dns.conf gives any daemon that must resolve names over the uplink
+// (docs/dns.md, "Uplink only"). In the group from its first instruction on, the daemon's
+// queries to 127.0.0.53 and 127.0.0.1 go to the WAN DNS forwarder (vpnsteerd's nat rule).
+// With nss-resolve, glibc would ask systemd-resolved over its varlink socket instead of port
+// 53, and resolved would send the query into whichever VPN is system-wide. Out of reach,
+// nss-resolve answers UNAVAIL and "resolve [!UNAVAIL=return] dns" falls through to the dns
+// module and resolv.conf's 127.0.0.53, which the redirect takes. "-": a host without resolved.
+void resolveThroughWanDnsForwarder(IniFile& file) {
+    file.set("SupplementaryGroups", tunnelDaemonDnsGroup);
+    file.set("InaccessiblePaths", std::string("-") + resolvedVarlinkSocket);
+}
+
 // A fastd config file: `key value;` lines and peer blocks (fastd.readthedocs.io,
 // manual/config). Strings are double-quoted with '"' and '\\' escaped; core has already
 // refused control characters in every value that reaches it.
@@ -362,18 +374,11 @@ std::string fastdService(const Vpn& vpn, const RenderOptions& options) {
                    ".${VPNSTEER_TRANSPORT_MODE}.methods";
     }
     file.set("ExecStart", command);
-    // What units/vpnsteer-wan-dns.conf gives any tunnel daemon that resolves its peers' names
-    // (docs/dns.md, "Uplink only"). With it the group is fastd's from its first instruction
-    // on, not only once fastd applies its config's `group`; vpnsteerd's nat rule sends the
-    // group's queries to 127.0.0.53 and 127.0.0.1 to the WAN DNS forwarder.
+    // The unit puts fastd in the group before it runs, not only once fastd applies its
+    // config's `group`.
     file.comment(
         "fastd looks its remotes up through vpnsteerd's WAN DNS forwarder, over the uplink.");
-    file.set("SupplementaryGroups", tunnelDaemonDnsGroup);
-    // With nss-resolve, glibc asks systemd-resolved over this socket instead of port 53, and
-    // resolved would send the query into whichever VPN is system-wide. Out of reach, nss-resolve
-    // answers UNAVAIL and "resolve [!UNAVAIL=return] dns" falls through to the dns module and
-    // resolv.conf's 127.0.0.53, which the redirect takes. "-": a host without resolved.
-    file.set("InaccessiblePaths", std::string("-") + resolvedVarlinkSocket);
+    resolveThroughWanDnsForwarder(file);
     // A dead fastd is a dead VPN: the kill-switch routes hold traffic back meanwhile.
     file.set("Restart", "on-failure").set("RestartSec", "1s");
     return std::move(file).text();
@@ -426,6 +431,15 @@ std::optional<std::string> renderOptionsProblem(const RenderOptions& options) {
         if (path->back() == '\\')
             return prefix + " must not end with a backslash, got " + quoted(*path);
     }
+    // Environment= splits its value at white space and expands specifiers, and ld.so(8)
+    // splits LD_PRELOAD at spaces and colons: the path must need no quoting at all.
+    const std::string& packetmark = options.packetmarkPath;
+    if (packetmark.empty() || packetmark.front() != '/' ||
+        packetmark.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789_./+-") != std::string::npos)
+        return "the libpacketmark path must be absolute and hold only letters, digits and "
+               "_./+-, got " +
+               quoted(packetmark);
     // The fastd unit names a file of this folder in a word where systemd expands a variable
     // (fastdService()): nothing in it may need quoting or escaping.
     if (options.fastdDir.find_first_of(" \t\"'\\$%;") != std::string::npos)
@@ -533,6 +547,29 @@ FileSet renderFastdFiles(const Spec& spec, const RenderOptions& options) {
                               fastdMethods(vpn, mode, options));
     }
     return files;
+}
+
+std::string renderTimesyncdDropIn(const WanSettings& wan, const RenderOptions& options) {
+    requireRenderable(options);
+    IniFile file(options);
+    file.section("Service");
+    // A WireGuard gateway refuses the handshakes of a client whose clock went backwards, and
+    // a system-wide VPN would carry NTP through that very tunnel (docs/gateways.md).
+    file.comment("NTP leaves through the uplink, whichever VPN carries the host's traffic and "
+                 "whether or not");
+    file.comment("its tunnel works: every socket has the WAN mark, and the rule at priority " +
+                 std::to_string(derive::wanBypassRulePriority) + " sends it to main.");
+    file.set("Environment", "LD_PRELOAD=" + options.packetmarkPath +
+                                " LIBPACKETMARK_MARK=" + std::to_string(wan.mark));
+    // systemd merges these lists with the unit's own (systemd.exec(5)): its CAP_SYS_TIME
+    // stays.
+    file.comment("Setting a mark needs CAP_NET_ADMIN; the unit's own capabilities stay.");
+    file.set("AmbientCapabilities", "CAP_NET_ADMIN");
+    file.set("CapabilityBoundingSet", "CAP_NET_ADMIN");
+    file.comment("NTP server names are looked up through vpnsteerd's WAN DNS forwarder, over "
+                 "the uplink.");
+    resolveThroughWanDnsForwarder(file);
+    return std::move(file).text();
 }
 
 std::set<std::string> networkFileNames(std::string_view vpn) {

@@ -28,6 +28,8 @@ struct RenderOptions {
     std::string fastdDir = "/run/vpnsteer/fastd";
     // vpnsteerd's state: the transport mode a user chose for a configurable fastd VPN.
     std::string stateDir = "/var/lib/vpnsteer";
+    // libpacketmark.so, preloaded into systemd-timesyncd so that NTP takes the uplink.
+    std::string packetmarkPath = "/usr/lib/vpnsteer/libpacketmark.so";
 };
 
 // File name -> contents. std::map keeps the order of names fixed.
@@ -73,6 +75,18 @@ FileSet renderNetworkFiles(const Spec& spec, const RenderOptions& options);
 // Throws std::invalid_argument when renderOptionsProblem(options) is set.
 FileSet renderUnitFiles(const Spec& spec, const std::set<std::string>& invalidVpns,
                         const RenderOptions& options);
+
+// The unit whose drop-in the generator writes, and the drop-in's name: NORMAL_DIR/
+// systemd-timesyncd.service.d/50-vpnsteer.conf.
+inline constexpr std::string_view timesyncdUnit = "systemd-timesyncd.service";
+inline constexpr std::string_view timesyncdDropInName = "50-vpnsteer.conf";
+
+// The drop-in that sends systemd-timesyncd's NTP packets and its lookups of server names
+// through the uplink, never through a VPN (docs/gateways.md, "The clock"): libpacketmark
+// with `wan`'s mark, the capability that setting a mark needs, and what
+// units/vpnsteer-wan-dns.conf gives tunnel daemons.
+// Throws std::invalid_argument when renderOptionsProblem(options) is set.
+std::string renderTimesyncdDropIn(const WanSettings& wan, const RenderOptions& options);
 
 // The network-folder file names of a VPN, whatever its settings: what stale-file
 // removal must leave alone while the VPN is in the spec but invalid.

@@ -4,8 +4,9 @@
 # a configuration is a rename (sane.vpn.NAME.X -> services.vpnsteer.vpns.NAME.X). The
 # module itself does little: it writes /etc/vpnsteer/vpns.json (through the pure
 # nix/spec.nix) and installs the package's generator, units and D-Bus files. The generator
-# turns the spec into networkd files and vpn-NAME.service units on every boot and every
-# daemon-reload, and vpnsteerd keeps the rules; neither depends on NixOS.
+# turns the spec into networkd files, vpn-NAME.service units and systemd-timesyncd's drop-in
+# on every boot and every daemon-reload, and vpnsteerd keeps the rules; neither depends on
+# NixOS.
 #
 # How a spec change reaches the running system (switch-to-configuration):
 # - The spec lives at the fixed path /etc/vpnsteer/vpns.json, which no unit names, so a
@@ -385,7 +386,8 @@ in
         type = types.ints.between 1 4294967295;
         default = defaults.wan.mark;
         description = ''
-          Firewall mark of uplink-only traffic (the WAN DNS forwarder, `vpnsteer wan`).
+          Firewall mark of uplink-only traffic (the WAN DNS forwarder, `vpnsteer wan`,
+          systemd-timesyncd).
           Not 10001..10099: those are the tunnels' marks.
         '';
       };
@@ -455,6 +457,13 @@ in
       stopIfChanged = false;
     };
     systemd.services.systemd-networkd.reloadTriggers = [ specFile ];
+    # The generator also writes systemd-timesyncd's drop-in (NTP and the lookups of NTP
+    # server names through the uplink, with the WAN mark) into /run/systemd/generator, whose
+    # drop-ins systemd merges with NixOS's own unit. A running timesyncd keeps the mark it
+    # started with: a new mark restarts it.
+    systemd.services.systemd-timesyncd = mkIf (config.services.timesyncd.enable or false) {
+      restartTriggers = [ (toString cfg.wan.mark) ];
+    };
 
     users.groups.vpnsteer = { }; # may call Up, Down, Switch and SetTransportMode (D-Bus policy)
     users.groups.vpnsteer-wan = { }; # processes in it resolve through the WAN DNS forwarder

@@ -59,6 +59,7 @@ run() {
 		--fastd /usr/bin/fastd \
 		--fastd-dir "$fastd" \
 		--state-dir /var/lib/vpnsteer \
+		--packetmark /usr/lib/vpnsteer/libpacketmark.so \
 		"${args[@]}" \
 		"$root/normal" "$root/early" "$root/late" 2>"$1.stderr" || status=$?
 	echo "$status" >"$1.status"

@@ -147,3 +147,28 @@ e2e_more_questions() {
 _e2e_lines_at_least() {
 	(($(lab_traffic_lines "$1") >= $2))
 }
+
+# e2e_forwarder_queries: the WAN DNS forwarder's Queries counter (vpnsteerd's
+# org.vpnsteer1.WanDns) as a bare number.
+e2e_forwarder_queries() {
+	local value
+	value=$(lab_exec client busctl --system get-property org.vpnsteer1 /org/vpnsteer1/wandns \
+		org.vpnsteer1.WanDns Queries) || return 1
+	echo "${value#t }"
+}
+
+# e2e_lookups DNS NAME [FROM]: how many queries for NAME (A, AAAA) the resolver DNS (isp-dns,
+# public-dns) logged, from the address FROM only when given.
+e2e_lookups() {
+	grep -cE " query\[(A|AAAA)\] $(re_escape "$2") from $(re_escape "${3:-}")" \
+		"$(lab_log "$1")" || true
+}
+
+# e2e_grew COUNT BEFORE: what the command COUNT prints is above BEFORE (and it says so, as
+# "COUNT: NOW (before: BEFORE)").
+e2e_grew() {
+	local now
+	now=$("$1")
+	echo "$1: $now (before: $2)"
+	((now > $2))
+}

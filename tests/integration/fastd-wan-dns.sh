@@ -64,28 +64,10 @@ vpn_property() {
 	n_client busctl --system get-property org.vpnsteer1 "/org/vpnsteer1/vpn/$1" \
 		org.vpnsteer1.Vpn "$2"
 }
-forwarder_queries() {
-	local value
-	value=$(n_client busctl --system get-property org.vpnsteer1 /org/vpnsteer1/wandns \
-		org.vpnsteer1.WanDns Queries) || return 1
-	echo "${value#t }"
-}
-# lookups DNS [FROM]: how many queries for B's remote the resolver DNS (isp-dns, public-dns)
-# logged, from the address FROM only when given.
-lookups() {
-	grep -cE " query\[(A|AAAA)\] $(re_escape "$HOST") from $(re_escape "${2:-}")" \
-		"$(lab_log "$1")" || true
-}
-isp_lookups() { lookups isp-dns; }
+# The queries for B's remote the ISP resolver logged.
+isp_lookups() { e2e_lookups isp-dns "$HOST"; }
 # C's DNS is the public DNS through C's tunnel: it sees the query from C's exit address.
-lookups_through_c() { lookups public-dns "${LAB_VPN_EXIT4[$C]}"; }
-# grew WHAT BEFORE: WHAT's count is above BEFORE (and says so).
-grew() {
-	local now
-	now=$("$1")
-	echo "$1: $now (before: $2)"
-	((now > $2))
-}
+lookups_through_c() { e2e_lookups public-dns "$HOST" "${LAB_VPN_EXIT4[$C]}"; }
 
 # start_fastd LABEL UNIT: B's fastd anew, from UNIT (daemon fastd-LABEL), with resolved's
 # cache flushed; nss-resolve is found through LD_LIBRARY_PATH. Sets the *_before counts.
@@ -94,7 +76,7 @@ start_fastd() {
 	lab_stop "$running"
 	n_client "$RESOLVECTL" flush-caches
 	isp_before=$(isp_lookups) through_c_before=$(lookups_through_c)
-	forwarder_before=$(forwarder_queries)
+	forwarder_before=$(e2e_forwarder_queries)
 	running=fastd-$1
 	lab_spawn client "$running" env ${nss_dir:+LD_LIBRARY_PATH="$nss_dir"} \
 		"$LAB_LIB_DIR/unit-supervisor.sh" "$2" "$LAB_DIR/units" ||
@@ -107,7 +89,7 @@ start_fastd() {
 # expect_lookup_into_c: fastd's lookup went to C's DNS, through C's tunnel.
 expect_lookup_into_c() {
 	expect "the lookup went into C: C's DNS got it" "^lookups_through_c" \
-		grew lookups_through_c "$through_c_before"
+		e2e_grew lookups_through_c "$through_c_before"
 }
 
 echo "== The generated fastd unit"
@@ -140,7 +122,7 @@ sed -e '/^SupplementaryGroups=/d' -e "s|/run/vpnsteer/fastd/$B.conf|$LAB_DIR/nog
 start_fastd nogroup "$LAB_DIR/nogroup/vpn-$B-fastd.service"
 expect_lookup_into_c
 expect_equal "the ISP resolver got no lookup of $HOST" "$isp_before" "$(isp_lookups)"
-expect_equal "the forwarder got no query" "$forwarder_before" "$(forwarder_queries)"
+expect_equal "the forwarder got no query" "$forwarder_before" "$(e2e_forwarder_queries)"
 
 if [[ -n "$nss_dir" ]]; then
 	echo "== The group, but resolved's varlink socket in reach: nss-resolve asks resolved"
@@ -155,9 +137,9 @@ fi
 echo "== The generated unit: fastd's lookup goes through the forwarder and the uplink"
 start_fastd generated "$UNIT"
 expect "fastd's lookup of $HOST reached the ISP resolver" "^isp_lookups" \
-	grew isp_lookups "$isp_before"
-expect "through the WAN DNS forwarder (its Queries counter on D-Bus)" "^forwarder_queries" \
-	grew forwarder_queries "$forwarder_before"
+	e2e_grew isp_lookups "$isp_before"
+expect "through the WAN DNS forwarder (its Queries counter on D-Bus)" "^e2e_forwarder_queries" \
+	e2e_grew e2e_forwarder_queries "$forwarder_before"
 expect_equal "and not through resolved: C's DNS got no lookup" "$through_c_before" \
 	"$(lookups_through_c)"
 wan_gid=$(n_client getent group vpnsteer-wan | cut -d: -f3)

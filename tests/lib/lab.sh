@@ -44,7 +44,7 @@
 #   waiting    wait_for, lab_wait_daemon, lab_bus_has_name
 #   networkd   lab_networkd_install, lab_start_networkd, lab_networkd_reload
 #   others     lab_start_wireguard_go, lab_start_dbus, lab_extract_resolved,
-#              lab_start_resolved, lab_extract_nss_resolve
+#              lab_start_resolved, lab_extract_nss_resolve, lab_extract_timesyncd
 #   users      lab_add_group
 #   topology   lab_topology, lab_vpn_provider, lab_vpn_move, lab_client_tunnel,
 #              lab_client_wg_set, lab_handshake_age, lab_app_attach,
@@ -471,6 +471,15 @@ lab_extract_nss_resolve() {
 	library=$(find "$dir" -name libnss_resolve.so.2 -print -quit) && [[ -n "$library" ]] ||
 		return 1
 	dirname "$library"
+}
+
+# lab_extract_timesyncd BUILD_DIR: print the folder holding Debian's
+# systemd-timesyncd of the installed systemd's version, unpacked (never
+# installed: its maintainer scripts would enable it on the machine) like
+# systemd-resolved; the daemon is lib/systemd/systemd-timesyncd in it.
+lab_extract_timesyncd() {
+	_lab_extract_deb "${1:?usage: lab_extract_timesyncd BUILD_DIR}" systemd-timesyncd \
+		lib/systemd/systemd-timesyncd
 }
 
 # _lab_extract_deb BUILD_DIR PACKAGE FILE: print BUILD_DIR/PACKAGE, the package
@@ -1217,8 +1226,10 @@ lab_steer_start() {
 	}
 	mkdir -p "$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" || return 1
 	mkdir -p "$LAB_DIR/state" "$LAB_DIR/units" || return 1
+	# LAB_GENERATOR_ARGS: more options for the generator, split on spaces.
+	# shellcheck disable=SC2086
 	lab_exec client "$generator" --spec "$LAB_SPEC" --network-dir /run/systemd/network \
-		--fastd-dir /run/vpnsteer/fastd --state-dir "$LAB_DIR/state" \
+		--fastd-dir /run/vpnsteer/fastd --state-dir "$LAB_DIR/state" ${LAB_GENERATOR_ARGS:-} \
 		"$LAB_DIR/normal" "$LAB_DIR/early" "$LAB_DIR/late" >"$LAB_DIR/generator.log" 2>&1 || {
 		echo "lab: vpnsteer-generator failed:" >&2
 		cat "$LAB_DIR/generator.log" >&2

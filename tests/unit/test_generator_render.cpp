@@ -299,6 +299,62 @@ TEST(GeneratorPlan, AValidSpecWithoutVpnsRemovesEveryOwnedFile) {
     EXPECT_FALSE(plan.failed());
 }
 
+TEST(GeneratorRender, RefusesALibpacketmarkPathThatEnvironmentOrLdSoWouldSplit) {
+    for (const char* path :
+         {"libpacketmark.so", "/opt/my lib/libpacketmark.so", "/opt/a:b/libpacketmark.so",
+          "/opt/%n/libpacketmark.so", "/opt/\"x\"/libpacketmark.so", ""}) {
+        RenderOptions options = testOptions();
+        options.packetmarkPath = path;
+        ASSERT_TRUE(renderOptionsProblem(options)) << path;
+        EXPECT_TRUE(renderOptionsProblem(options)->starts_with("the libpacketmark path must"))
+            << *renderOptionsProblem(options);
+        EXPECT_THROW(renderTimesyncdDropIn(WanSettings{}, options), std::invalid_argument);
+    }
+    RenderOptions nix = testOptions();
+    nix.packetmarkPath = "/nix/store/0abc-vpnsteer-0.1.0/lib/vpnsteer/libpacketmark.so";
+    EXPECT_EQ(renderOptionsProblem(nix), std::nullopt);
+}
+
+TEST(GeneratorPlan, TimesyncdGetsTheDropInWithTheSpecsWanMark) {
+    Plan plan = planRun(parseSpec(R"({"version": 1, "wan": {"mark": 4242}, "vpns": {}})"), {},
+                        testOptions());
+    ASSERT_EQ(plan.unitDropIns.size(), 1u);
+    const FileSet& dropIns = plan.unitDropIns.at("systemd-timesyncd.service");
+    ASSERT_EQ(dropIns.size(), 1u);
+    const std::string& text = dropIns.at("50-vpnsteer.conf");
+    EXPECT_TRUE(hasLine(text, "Environment=LD_PRELOAD=/usr/lib/vpnsteer/libpacketmark.so "
+                              "LIBPACKETMARK_MARK=4242"))
+        << text;
+    EXPECT_TRUE(hasLine(text, "SupplementaryGroups=vpnsteer-wan")) << text;
+    EXPECT_FALSE(plan.failed());
+
+    // An error in a VPN leaves the wan section usable.
+    Plan partial =
+        planRun(parseSpec(specWith(wireguardVpn("ok", 1) + "," + wireguardVpn("bad", 120))), {},
+                testOptions());
+    EXPECT_TRUE(partial.unitDropIns.count("systemd-timesyncd.service"));
+}
+
+TEST(GeneratorPlan, NoTimesyncdDropInWithoutAUsableWanSection) {
+    Plan missing = planRun(std::nullopt, {}, testOptions());
+    EXPECT_TRUE(missing.unitDropIns.empty());
+
+    for (const char* json : {"{", R"({"version": 1, "vnps": {}})"}) {
+        Plan unusable = planRun(parseSpec(json), {}, testOptions());
+        EXPECT_TRUE(unusable.unitDropIns.empty()) << json;
+    }
+
+    // An invalid wan section leaves the mark unknown.
+    Plan badWan = planRun(
+        parseSpec(specWith(wireguardVpn("us", 1)).replace(1, 0, R"("wan": {"mark": 10002}, )")), {},
+        testOptions());
+    EXPECT_TRUE(badWan.unitDropIns.empty());
+    EXPECT_FALSE(badWan.unitFiles.empty());
+    EXPECT_EQ(badWan.errors.back(),
+              "/etc/vpnsteer/vpns.json: no drop-in for systemd-timesyncd until the wan section is "
+              "valid; NTP follows the host's routes meanwhile");
+}
+
 TEST(GeneratorPlan, FindsTheVpnOfAGeneratedFile) {
     EXPECT_EQ(vpnOfNetworkFile("60-vpnsteer-us.netdev"), "us");
     EXPECT_EQ(vpnOfNetworkFile("60-vpnsteer-us.network"), "us");

@@ -250,3 +250,10 @@ TEST(Spec, OwnedFileNamesDependOnlyOnTheVpnName) {
 TEST(Spec, SameInputSameModel) {
     EXPECT_EQ(parseSpec(oneVpn()).spec.vpns, parseSpec(oneVpn()).spec.vpns);
 }
+
+TEST(Spec, AnErrorIsInTheSectionItsPathStartsWith) {
+    EXPECT_TRUE((SpecError{"wan", "must be an object"}).isIn("wan"));
+    EXPECT_TRUE((SpecError{"wan.dns.listen[0]", "bad"}).isIn("wan"));
+    EXPECT_FALSE((SpecError{"wanted", "unknown field"}).isIn("wan"));
+    EXPECT_FALSE((SpecError{"vpns.wan.id", "bad"}).isIn("wan"));
+}
