@@ -91,12 +91,6 @@ struct Options {
     std::string restartByPidFile; // "": through systemd
 };
 
-void check(int result, const char* what) {
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), what);
-    }
-}
-
 struct EventDeleter {
     void operator()(sd_event* event) const { sd_event_unref(event); }
 };
@@ -108,11 +102,13 @@ public:
     Restorer(sd_event* event, rules::SystemWideRules& rules)
         : rules_(rules) {
         sd_event_source* timer = nullptr;
-        check(sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, restoreRetryMicroseconds,
-                                         0, &Restorer::onRetry, this),
-              "adding the restore timer");
+        dbus::checkSdResult(sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC,
+                                                       restoreRetryMicroseconds, 0,
+                                                       &Restorer::onRetry, this),
+                            "adding the restore timer");
         retry_.reset(timer);
-        check(sd_event_source_set_enabled(timer, SD_EVENT_OFF), "disabling the restore timer");
+        dbus::checkSdResult(sd_event_source_set_enabled(timer, SD_EVENT_OFF),
+                            "disabling the restore timer");
     }
 
     template <typename Handler>
@@ -208,7 +204,7 @@ int onNetlink(sd_event_source*, int, uint32_t, void* monitor) {
 int run(const Options& options) {
     const std::string& specPath = options.specPath;
     sd_event* rawEvent = nullptr;
-    check(sd_event_new(&rawEvent), "creating the event loop");
+    dbus::checkSdResult(sd_event_new(&rawEvent), "creating the event loop");
     std::unique_ptr<sd_event, EventDeleter> event(rawEvent);
 
     // sd-event takes signals through a signalfd, which needs them blocked.
@@ -217,7 +213,8 @@ int run(const Options& options) {
     for (int signal : {SIGHUP, SIGTERM, SIGINT}) {
         sigaddset(&signals, signal);
     }
-    check(sigprocmask(SIG_BLOCK, &signals, nullptr) < 0 ? -errno : 0, "blocking signals");
+    dbus::checkSdResult(sigprocmask(SIG_BLOCK, &signals, nullptr) < 0 ? -errno : 0,
+                        "blocking signals");
 
     rules::RouteNetlinkSocket netlink;
     rules::NetlinkRuleTable ruleTable(netlink);
@@ -244,8 +241,9 @@ int run(const Options& options) {
         .eventsLost = [&] { restorer.restoreAll(); },
     });
     sd_event_source* source = nullptr;
-    check(sd_event_add_io(event.get(), &source, monitor.fd(), EPOLLIN, &onNetlink, &monitor),
-          "watching the netlink monitor");
+    dbus::checkSdResult(
+        sd_event_add_io(event.get(), &source, monitor.fd(), EPOLLIN, &onNetlink, &monitor),
+        "watching the netlink monitor");
     EventSourcePtr monitorSource(source);
 
     std::unique_ptr<sdbus::IConnection> bus = sdbus::createSystemBusConnection();
@@ -269,14 +267,15 @@ int run(const Options& options) {
     dbus::WanDnsObject wanDnsObject(*bus, wanDns);
     wandns::ResolvedWatch uplinkDns(event.get(), *bus, [&] { wanDns.refreshUplink(); });
 
-    check(sd_event_add_signal(event.get(), &source, SIGHUP, &onReloadSignal, &manager),
-          "handling SIGHUP");
+    dbus::checkSdResult(
+        sd_event_add_signal(event.get(), &source, SIGHUP, &onReloadSignal, &manager),
+        "handling SIGHUP");
     EventSourcePtr hangup(source);
-    check(sd_event_add_signal(event.get(), &source, SIGTERM, &onStopSignal, nullptr),
-          "handling SIGTERM");
+    dbus::checkSdResult(sd_event_add_signal(event.get(), &source, SIGTERM, &onStopSignal, nullptr),
+                        "handling SIGTERM");
     EventSourcePtr terminate(source);
-    check(sd_event_add_signal(event.get(), &source, SIGINT, &onStopSignal, nullptr),
-          "handling SIGINT");
+    dbus::checkSdResult(sd_event_add_signal(event.get(), &source, SIGINT, &onStopSignal, nullptr),
+                        "handling SIGINT");
     EventSourcePtr interrupt(source);
 
     // WireGuard devices: key, peer, endpoint (service/wireguard).

@@ -2,37 +2,26 @@
 
 #include <cstdlib>
 #include <sdbus-c++/Error.h>
-#include <system_error>
 
 namespace vpnsteer::dbus {
-
-namespace {
-
-void check(int result, const char* what) {
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), what);
-    }
-}
-
-} // namespace
 
 BusEventSource::BusEventSource(sd_event* event, sdbus::IConnection& connection)
     : event_(event)
     , connection_(connection) {
     const sdbus::IConnection::PollData poll = connection_.getEventLoopPollData();
     sd_event_source* io = nullptr;
-    check(sd_event_add_io(event_, &io, poll.fd, static_cast<uint16_t>(poll.events),
-                          &BusEventSource::onIo, this),
-          "watching the D-Bus connection");
+    checkSdResult(sd_event_add_io(event_, &io, poll.fd, static_cast<uint16_t>(poll.events),
+                                  &BusEventSource::onIo, this),
+                  "watching the D-Bus connection");
     io_.reset(io);
-    check(sd_event_source_set_prepare(io, &BusEventSource::onPrepare),
-          "preparing the D-Bus connection's source");
+    checkSdResult(sd_event_source_set_prepare(io, &BusEventSource::onPrepare),
+                  "preparing the D-Bus connection's source");
     sd_event_source* timer = nullptr;
-    check(sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, UINT64_MAX, 0, &BusEventSource::onTime,
-                            this),
-          "adding the D-Bus connection's timer");
+    checkSdResult(sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                                    &BusEventSource::onTime, this),
+                  "adding the D-Bus connection's timer");
     timer_.reset(timer);
-    check(sd_event_source_set_enabled(timer, SD_EVENT_OFF), "disabling the D-Bus timer");
+    checkSdResult(sd_event_source_set_enabled(timer, SD_EVENT_OFF), "disabling the D-Bus timer");
 }
 
 int BusEventSource::onPrepare(sd_event_source*, void* opaque) {
@@ -78,11 +67,11 @@ RepeatingTimer::RepeatingTimer(sd_event* event, std::uint64_t intervalMicrosecon
     : interval_(intervalMicroseconds)
     , tick_(std::move(tick)) {
     sd_event_source* source = nullptr;
-    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, interval_,
-                                     accuracyMicroseconds, &RepeatingTimer::onTime, this),
-          "adding a timer");
+    checkSdResult(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, interval_,
+                                             accuracyMicroseconds, &RepeatingTimer::onTime, this),
+                  "adding a timer");
     source_.reset(source);
-    check(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling a timer");
+    checkSdResult(sd_event_source_set_enabled(source, SD_EVENT_ON), "enabling a timer");
 }
 
 int RepeatingTimer::onTime(sd_event_source* source, uint64_t due, void* self) {

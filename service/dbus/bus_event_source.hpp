@@ -11,9 +11,18 @@
 #include <functional>
 #include <memory>
 #include <sdbus-c++/IConnection.h>
+#include <system_error>
 #include <systemd/sd-event.h>
 
 namespace vpnsteer::dbus {
+
+// sd-event (like most of libsystemd) returns a negative errno on failure: throws
+// std::system_error naming `what` then.
+inline void checkSdResult(int result, const char* what) {
+    if (result < 0) {
+        throw std::system_error(-result, std::generic_category(), what);
+    }
+}
 
 struct EventSourceDeleter {
     void operator()(sd_event_source* source) const { sd_event_source_disable_unref(source); }

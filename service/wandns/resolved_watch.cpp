@@ -1,6 +1,6 @@
 #include "service/wandns/resolved_watch.hpp"
 
-#include <system_error>
+#include "service/dbus/bus_event_source.hpp"
 
 namespace vpnsteer::wandns {
 
@@ -10,12 +10,6 @@ namespace {
 // after the other), the servers are read once, this much later.
 constexpr std::uint64_t settleMicroseconds = 100'000;
 
-void check(int result, const char* what) {
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), what);
-    }
-}
-
 } // namespace
 
 ResolvedWatch::ResolvedWatch(sd_event* event, sdbus::IConnection& bus,
@@ -23,16 +17,19 @@ ResolvedWatch::ResolvedWatch(sd_event* event, sdbus::IConnection& bus,
     : changed_(std::move(changed))
     , interval_(interval) {
     sd_event_source* source = nullptr;
-    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, settleMicroseconds, 0,
-                                     &ResolvedWatch::onSoon, this),
-          "adding the uplink DNS timer");
+    dbus::checkSdResult(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC,
+                                                   settleMicroseconds, 0, &ResolvedWatch::onSoon,
+                                                   this),
+                        "adding the uplink DNS timer");
     soon_.reset(source);
-    check(sd_event_source_set_enabled(source, SD_EVENT_OFF), "disabling the uplink DNS timer");
+    dbus::checkSdResult(sd_event_source_set_enabled(source, SD_EVENT_OFF),
+                        "disabling the uplink DNS timer");
     const auto intervalMicroseconds =
         static_cast<std::uint64_t>(std::chrono::microseconds(interval_).count());
-    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, intervalMicroseconds, 0,
-                                     &ResolvedWatch::onInterval, this),
-          "adding the uplink DNS poll timer");
+    dbus::checkSdResult(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC,
+                                                   intervalMicroseconds, 0,
+                                                   &ResolvedWatch::onInterval, this),
+                        "adding the uplink DNS poll timer");
     intervalSource_.reset(source);
 
     const auto onSignal = [this](sdbus::Message&) { soon(); };

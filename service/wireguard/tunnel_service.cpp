@@ -4,19 +4,8 @@
 
 #include <ctime>
 #include <net/if.h>
-#include <system_error>
 
 namespace vpnsteer::wireguard {
-
-namespace {
-
-void check(int result, const char* what) {
-    if (result < 0) {
-        throw std::system_error(-result, std::generic_category(), what);
-    }
-}
-
-} // namespace
 
 TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
                              TunnelsSettings settings, dbus::Journal journal)
@@ -50,8 +39,9 @@ TunnelService::TunnelService(sd_event* event, dbus::ManagerObject& manager,
       })
     , timer_(event, tickMicroseconds, tickAccuracyMicroseconds, [this] { tunnels_.tick(); }) {
     sd_event_source* source = nullptr;
-    check(sd_event_add_io(event, &source, links_.fd(), EPOLLIN, &TunnelService::onLinks, this),
-          "watching the netlink link monitor");
+    dbus::checkSdResult(
+        sd_event_add_io(event, &source, links_.fd(), EPOLLIN, &TunnelService::onLinks, this),
+        "watching the netlink link monitor");
     linkSource_.reset(source);
     manager.addFollower(tunnels_);
     manager.addTunnelFigures(tunnels_);
